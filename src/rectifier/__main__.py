@@ -1,0 +1,7 @@
+"""``python -m rectifier`` is the ``rectifier`` command."""
+
+import sys
+
+from rectifier.cli import main
+
+sys.exit(main())

@@ -1,0 +1,190 @@
+/*
+ * rectifier._core: creates the ufuncs and picks the SIMD target at import.
+ *
+ * The target is the best one this CPU supports among those compiled in; the environment variable
+ * RECTIFIER_SIMD=baseline|avx2|avx512 forces a lower one (tests use it to check every build).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
+#define NPY_TARGET_VERSION NPY_2_0_API_VERSION
+#include <numpy/ndarraytypes.h>
+#include <numpy/ndarrayobject.h>
+#include <numpy/ufuncobject.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* ---- type lists: the order matches the tables in kernels.c -------------------------------- */
+
+static char relu_types[RECT_RELU_NTYPES * 2] = {
+    NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE,
+    NPY_BYTE, NPY_BYTE, NPY_UBYTE, NPY_UBYTE, NPY_SHORT, NPY_SHORT, NPY_USHORT, NPY_USHORT,
+    NPY_INT, NPY_INT, NPY_UINT, NPY_UINT, NPY_LONG, NPY_LONG, NPY_ULONG, NPY_ULONG,
+    NPY_LONGLONG, NPY_LONGLONG, NPY_ULONGLONG, NPY_ULONGLONG,
+};
+static char float_types_1p[RECT_FLOAT_NTYPES * 3] = {
+    NPY_HALF, NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE,
+};
+static char float_types_2p[RECT_FLOAT_NTYPES * 4] = {
+    NPY_HALF, NPY_HALF, NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT,
+    NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE,
+};
+static void *no_data[RECT_RELU_NTYPES] = {NULL};
+
+/* The ufuncs keep pointers to these, so they live as long as the module. */
+static rect_kernel_table active;
+
+/* ---- dtype checks ------------------------------------------------------------------------ */
+
+/*
+ * NumPy would silently cast bool to int8; everything non-numeric would get NumPy's generic
+ * "not supported for the input types". Both get a TypeError that names the dtype and the fix.
+ */
+static int
+rect_type_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **operands,
+                   PyObject *type_tup, PyArray_Descr **out_dtypes)
+{
+    for (int i = 0; i < ufunc->nin; i++) {
+        PyArray_Descr *d = PyArray_DESCR(operands[i]);
+        const char kind = d->kind;
+        if (kind == 'b' || kind == 'c' || kind == 'O' || kind == 'S' || kind == 'U' ||
+            kind == 'V' || kind == 'M' || kind == 'm' || kind == 'T') {
+            const char *fix = kind == 'b' ? "convert it first, e.g. x.astype(np.int8) or x.astype(np.float32)"
+                            : kind == 'c' ? "rectifiers need ordered values: pass x.real or np.abs(x)"
+                            : "pass a numeric (integer or float) array, e.g. np.asarray(x, dtype=np.float64)";
+            PyObject *r = PyObject_Repr((PyObject *)d);
+            PyErr_Format(PyExc_TypeError, "%s: input %d has dtype %U, which is not supported; %s",
+                         ufunc->name, i, r ? r : Py_None, fix);
+            Py_XDECREF(r);
+            return -1;
+        }
+    }
+    return PyUFunc_DefaultTypeResolver(ufunc, casting, operands, type_tup, out_dtypes);
+}
+
+/* ---- ufunc creation ---------------------------------------------------------------------- */
+
+static int
+add_ufunc(PyObject *module, PyUFuncGenericFunction *funcs, char *types, int ntypes, int nin,
+          const char *name, const char *doc)
+{
+    PyObject *uf = PyUFunc_FromFuncAndData(funcs, no_data, types, ntypes, nin, 1, PyUFunc_None,
+                                           name, doc, 0);
+    if (uf == NULL) {
+        return -1;
+    }
+    ((PyUFuncObject *)uf)->type_resolver = &rect_type_resolver;
+    if (PyModule_AddObject(module, name, uf) < 0) {
+        Py_DECREF(uf);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+cpu_supports(const char *target)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_cpu_init();
+    if (strcmp(target, "avx2") == 0) {
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
+    }
+    if (strcmp(target, "avx512") == 0) {
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+               cpu_supports("avx2");
+    }
+#endif
+    return strcmp(target, "baseline") == 0;
+}
+
+/* Candidate tables, best first. */
+static const rect_kernel_table *const candidates[] = {
+#ifdef RECT_HAVE_AVX512
+    &rect_kernels_avx512,
+#endif
+#ifdef RECT_HAVE_AVX2
+    &rect_kernels_avx2,
+#endif
+    &rect_kernels_baseline,
+};
+
+static int
+choose_target(PyObject *module)
+{
+    const char *forced = getenv("RECTIFIER_SIMD");
+    const size_t ncand = sizeof(candidates) / sizeof(candidates[0]);
+    const rect_kernel_table *chosen = NULL;
+    PyObject *available = PyList_New(0);
+    if (available == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < ncand; i++) {
+        if (!cpu_supports(candidates[i]->target)) {
+            continue;
+        }
+        PyObject *s = PyUnicode_FromString(candidates[i]->target);
+        if (s == NULL || PyList_Append(available, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(available);
+            return -1;
+        }
+        Py_DECREF(s);
+        if (chosen == NULL && (forced == NULL || forced[0] == '\0' ||
+                               strcmp(forced, candidates[i]->target) == 0)) {
+            chosen = candidates[i];
+        }
+    }
+    if (chosen == NULL) {
+        PyErr_Format(PyExc_ImportError,
+                     "RECTIFIER_SIMD=%s names no SIMD target this build and CPU support; "
+                     "unset it or use one of %R", forced, available);
+        Py_DECREF(available);
+        return -1;
+    }
+    active = *chosen;
+    PyObject *tup = PyList_AsTuple(available);
+    Py_DECREF(available);
+    if (tup == NULL || PyModule_AddObject(module, "simd_targets", tup) < 0) {
+        Py_XDECREF(tup);
+        return -1;
+    }
+    return PyModule_AddStringConstant(module, "simd_target", active.target);
+}
+
+static struct PyModuleDef coremodule = {
+    PyModuleDef_HEAD_INIT, "_core",
+    "rectifier's compiled kernels: NumPy ufuncs with runtime SIMD dispatch.", -1, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    import_array();
+    import_umath();
+    PyObject *m = PyModule_Create(&coremodule);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (choose_target(m) < 0 ||
+        add_ufunc(m, active.relu, relu_types, RECT_RELU_NTYPES, 1, "relu",
+                  "relu(x, /, out=None, *, where=True, ...)\n\n"
+                  "Rectified linear unit, max(x, 0), elementwise. NaN stays NaN; -0.0 gives +0.0;\n"
+                  "integer dtypes are kept and exact.") < 0 ||
+        add_ufunc(m, active.relu_grad, float_types_1p, RECT_FLOAT_NTYPES, 2, "relu_grad",
+                  "relu_grad(x, at_zero, /, out=None, *, where=True, ...)\n\n"
+                  "Derivative of relu: 1 where x > 0, at_zero where x == 0, 0 where x < 0, NaN at NaN.") < 0 ||
+        add_ufunc(m, active.relu_backward, float_types_2p, RECT_FLOAT_NTYPES, 3, "relu_backward",
+                  "relu_backward(grad, x, at_zero, /, out=None, *, where=True, ...)\n\n"
+                  "Fused backward pass grad * relu'(x) as a select: grad where x > 0, at_zero*grad\n"
+                  "where x == 0 (exactly 0 when at_zero == 0), 0 where x < 0, NaN where x is NaN.\n"
+                  "x may be the relu output instead of its input (same mask).") < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,1 @@
+"""One module per ``rectifier`` subcommand; each has ``register(subparsers)`` (see cli.py)."""
