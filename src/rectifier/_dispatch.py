@@ -1,0 +1,103 @@
+"""Apply a registered op to the caller's arrays, in the caller's library.
+
+- NumPy arrays, NumPy scalars, Python numbers and sequences: the C ufunc, no extra copies.
+- Dask arrays: the same ufunc through ``__array_ufunc__``, so the result stays lazy (the ufuncs
+  pickle by name, so they run on ``dask.distributed`` workers).
+- torch: the library's native op where it meets SEMANTICS.md, else the generic implementation;
+  autograd and device are kept.
+- JAX, CuPy and any other ``__array_namespace__`` array: the generic array-API implementation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rectifier import _backends as B
+from rectifier._ops import OpRecord
+
+_BAD_KINDS = ("bool", "complex")
+
+
+def func_name(rec: OpRecord, op: str) -> str:
+    return rec.name if op == "forward" else f"{rec.name}_{op}"
+
+
+def _namespace(x: Any, lib: str) -> Any:
+    if lib in (B.JAX, B.ARRAY_API) or (lib == B.CUPY and hasattr(x, "__array_namespace__")):
+        return x.__array_namespace__()
+    try:
+        import array_api_compat
+    except ImportError:  # pragma: no cover - installed with the torch extra
+        raise ImportError(
+            f"rectifier needs array-api-compat for {lib} arrays; "
+            'pip install array-api-compat (or "rectifier[torch]")'
+        ) from None
+    return array_api_compat.array_namespace(x)
+
+
+def _check_dtype(func: str, names: tuple[str, ...], arrays: tuple[Any, ...]) -> None:
+    """Non-NumPy arrays: reject bool and complex as the ufuncs do (they check NumPy's)."""
+    for name, a in zip(names, arrays):
+        dtype = str(getattr(a, "dtype", ""))
+        if any(k in dtype for k in _BAD_KINDS):
+            raise TypeError(
+                f"{func}: {name} has dtype {dtype}, which is not supported; "
+                "pass a real (integer or float) array"
+            )
+
+
+def _write_out(func: str, lib: str, result: Any, out: Any) -> Any:
+    if out is None:
+        return result
+    if lib == B.TORCH:
+        if tuple(out.shape) != tuple(result.shape):
+            raise ValueError(
+                f"{func}: out has shape {tuple(out.shape)}, expected {tuple(result.shape)}; "
+                "pass an array of the result's shape or out=None"
+            )
+        return out.copy_(result)
+    if lib == B.CUPY:
+        out[...] = result
+        return out
+    raise TypeError(
+        f"{func}: out= is not supported for {lib} arrays (they are immutable or lazy); "
+        "use the return value"
+    )
+
+
+def apply(
+    rec: OpRecord,
+    op: str,
+    arrays: tuple[Any, ...],
+    names: tuple[str, ...],
+    params: dict[str, Any],
+    out: Any = None,
+) -> Any:
+    """Run ``op`` ('forward', 'grad' or 'backward') of ``rec`` on ``arrays``."""
+    func = func_name(rec, op)
+    values = tuple(p.validate(func, params[p.name]) for p in rec.all_params(op))
+    lib = B.common_library(func, **dict(zip(names, arrays)))
+    if lib == B.NUMPY:
+        if out is not None and not isinstance(out, np.ndarray):
+            raise TypeError(
+                f"{func}: out must be a numpy.ndarray, got {type(out).__name__}; "
+                "pass an array of the result's shape and dtype, or out=None"
+            )
+        return rec.ufunc_for(op)(*arrays, *values, out=out)
+    _check_dtype(func, names, arrays)
+    if lib == B.DASK:
+        if out is not None:
+            return _write_out(func, lib, None, out)
+        return rec.ufunc_for(op)(*arrays, *values)
+    kw = {p.name: v for p, v in zip(rec.all_params(op), values)}
+    if lib == B.TORCH and op == "forward" and rec.torch_forward is not None and not kw:
+        result = rec.torch_forward(*arrays)
+    else:
+        xp = _namespace(arrays[-1], lib)
+        generic = {"forward": rec.generic_forward, "grad": rec.generic_grad,
+                   "backward": rec.generic_backward}[op]
+        result = generic(*arrays, xp=xp, **kw)
+    return _write_out(func, lib, result, out)
+
