@@ -55,7 +55,7 @@ rect_type_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **op
             const char *fix = kind == 'b' ? "convert it first, e.g. x.astype(np.int8) or x.astype(np.float32)"
                             : kind == 'c' ? "rectifiers need ordered values: pass x.real or np.abs(x)"
                             : "pass a numeric (integer or float) array, e.g. np.asarray(x, dtype=np.float64)";
-            PyObject *r = PyObject_Repr((PyObject *)d);
+            PyObject *r = PyObject_Str((PyObject *)d);
             PyErr_Format(PyExc_TypeError, "%s: input %d has dtype %U, which is not supported; %s",
                          ufunc->name, i, r ? r : Py_None, fix);
             Py_XDECREF(r);
