@@ -9,9 +9,18 @@ dormant ReLUs in any PyTorch model.
 array([0, 0, 0, 1, 2])
 """
 
-from rectifier._core import simd_target
+from rectifier._core import get_num_threads, set_num_threads, simd_target
 from rectifier._ops import REGISTRY as ops
 from rectifier.api import relu, relu_backward, relu_grad
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "ops", "relu", "relu_backward", "relu_grad", "simd_target"]
+__all__ = [
+    "__version__",
+    "get_num_threads",
+    "ops",
+    "relu",
+    "relu_backward",
+    "relu_grad",
+    "set_num_threads",
+    "simd_target",
+]
