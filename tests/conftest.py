@@ -1,11 +1,22 @@
-"""Shared pytest setup: report which optional libraries ran, so a silently skipped one is visible."""
+"""Shared pytest setup: report which optional libraries ran, so a skipped one is visible."""
 
 from __future__ import annotations
 
 import importlib.metadata
 
-OPTIONAL = ("torch", "jax", "cupy", "dask", "distributed", "array-api-strict", "matplotlib",
-            "hypothesis", "mpmath", "rich", "pillow")
+OPTIONAL = (
+    "torch",
+    "jax",
+    "cupy",
+    "dask",
+    "distributed",
+    "array-api-strict",
+    "matplotlib",
+    "hypothesis",
+    "mpmath",
+    "rich",
+    "pillow",
+)
 
 
 def pytest_report_header(config):

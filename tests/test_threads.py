@@ -36,12 +36,18 @@ def _inputs(dtype=np.float32):
 def test_threaded_results_equal_single_threaded(threads, dtype, nthreads):
     g, x = _inputs(dtype)
     threads(1)
-    want = (rectifier.relu(x), rectifier.relu_grad(x, at_zero=0.5),
-            rectifier.relu_backward(g, x, at_zero=0.5))
+    want = (
+        rectifier.relu(x),
+        rectifier.relu_grad(x, at_zero=0.5),
+        rectifier.relu_backward(g, x, at_zero=0.5),
+    )
     threads(nthreads)
-    got = (rectifier.relu(x), rectifier.relu_grad(x, at_zero=0.5),
-           rectifier.relu_backward(g, x, at_zero=0.5))
-    for a, b in zip(got, want):
+    got = (
+        rectifier.relu(x),
+        rectifier.relu_grad(x, at_zero=0.5),
+        rectifier.relu_backward(g, x, at_zero=0.5),
+    )
+    for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
     inplace = x.copy()
     rectifier.relu(inplace, out=inplace)
@@ -59,8 +65,9 @@ def test_set_num_threads_validates(threads):
 def test_environment_variable_sets_the_thread_count():
     code = "import rectifier; print(rectifier.get_num_threads())"
     env = dict(os.environ, RECTIFIER_NUM_THREADS="3")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "3"
     env["RECTIFIER_NUM_THREADS"] = "many"
     bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
@@ -99,7 +106,7 @@ def test_after_fork(threads):
 def test_with_torch_threads_in_the_same_process(threads):
     torch = pytest.importorskip("torch")
     threads(2)
-    g, x = _inputs()
+    _, x = _inputs()
     t = torch.from_numpy(x)
     torch.relu(t)  # start torch's own thread pool
     np.testing.assert_array_equal(rectifier.relu(x), torch.relu(t).numpy())

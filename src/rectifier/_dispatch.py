@@ -39,7 +39,7 @@ def _namespace(x: Any, lib: str) -> Any:
 
 def _check_dtype(func: str, names: tuple[str, ...], arrays: tuple[Any, ...]) -> None:
     """Non-NumPy arrays: reject bool and complex as the ufuncs do (they check NumPy's)."""
-    for name, a in zip(names, arrays):
+    for name, a in zip(names, arrays, strict=True):
         dtype = str(getattr(a, "dtype", ""))
         if any(k in dtype for k in _BAD_KINDS):
             raise TypeError(
@@ -78,7 +78,7 @@ def apply(
     """Run ``op`` ('forward', 'grad' or 'backward') of ``rec`` on ``arrays``."""
     func = func_name(rec, op)
     values = tuple(p.validate(func, params[p.name]) for p in rec.all_params(op))
-    lib = B.common_library(func, **dict(zip(names, arrays)))
+    lib = B.common_library(func, **dict(zip(names, arrays, strict=True)))
     if lib == B.NUMPY:
         if out is not None and not isinstance(out, np.ndarray):
             raise TypeError(
@@ -91,13 +91,15 @@ def apply(
         if out is not None:
             return _write_out(func, lib, None, out)
         return rec.ufunc_for(op)(*arrays, *values)
-    kw = {p.name: v for p, v in zip(rec.all_params(op), values)}
+    kw = {p.name: v for p, v in zip(rec.all_params(op), values, strict=True)}
     if lib == B.TORCH and op == "forward" and rec.torch_forward is not None and not kw:
         result = rec.torch_forward(*arrays)
     else:
         xp = _namespace(arrays[-1], lib)
-        generic = {"forward": rec.generic_forward, "grad": rec.generic_grad,
-                   "backward": rec.generic_backward}[op]
+        generic = {
+            "forward": rec.generic_forward,
+            "grad": rec.generic_grad,
+            "backward": rec.generic_backward,
+        }[op]
         result = generic(*arrays, xp=xp, **kw)
     return _write_out(func, lib, result, out)
-

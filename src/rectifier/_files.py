@@ -1,4 +1,4 @@
-"""Safe file output shared by every command: never overwrite by accident, never leave a partial file.
+"""Safe file output for every command: never overwrite by accident, never leave a partial file.
 
 Outputs are written to a temporary file in the destination's directory and renamed over the
 destination only when complete, so an interrupted run or a full disk leaves nothing behind.
@@ -47,8 +47,9 @@ def atomic_write(
     '0 0 0 1 2\\n'
     """
     p = check_output_path(path, force=force)
-    fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.",
-                               suffix=".part")
+    fd, tmp = tempfile.mkstemp(
+        dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".part"
+    )
     try:
         with os.fdopen(fd, mode) as f:
             yield f
