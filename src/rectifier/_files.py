@@ -51,6 +51,10 @@ def atomic_write(
         dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".part"
     )
     try:
+        # mkstemp creates the file 0600; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
