@@ -1,0 +1,169 @@
+"""``rectifier bench``: time rectifier against the naive NumPy formula and PyTorch.
+
+The work is in :mod:`rectifier.bench`; this module turns options into its arguments and prints
+machine facts and a table, or (``--json``) only the list of records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from rectifier import bench
+from rectifier.errors import UsageError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "bench",
+        help="time rectifier against NumPy and PyTorch on this machine",
+        description=(
+            "Benchmark every registered function against the naive NumPy formula and PyTorch "
+            "(same inputs, same thread count, interleaved repetitions). Options that take a "
+            "list accept repeats or commas: --dtype float32 --dtype float64 or "
+            "--dtype float32,float64."
+        ),
+    )
+    p.add_argument(
+        "--function",
+        action="append",
+        metavar="NAME",
+        help="function to time (repeatable; default: every one in the registry)",
+    )
+    p.add_argument(
+        "--op",
+        action="append",
+        metavar="OP",
+        help=f"{' | '.join(bench.OPS)} (repeatable; default: forward and backward)",
+    )
+    p.add_argument(
+        "--dtype",
+        action="append",
+        metavar="DTYPE",
+        help=f"{' | '.join(bench.DTYPES)} (repeatable; default: float32 and float64)",
+    )
+    p.add_argument(
+        "--sizes",
+        default=",".join(str(n) for n in bench.DEFAULT_SIZES),
+        metavar="N,N,...",
+        help="array sizes, comma-separated (default: %(default)s)",
+    )
+    p.add_argument(
+        "--repeats",
+        default=str(bench.DEFAULT_REPEATS),
+        metavar="N",
+        help=f"timed repetitions per case, >= {bench.MIN_REPEATS} (default: %(default)s)",
+    )
+    p.add_argument("--json", action="store_true", help="print only a JSON list of records")
+    p.add_argument(
+        "--doctor",
+        action="store_true",
+        help="time the doctor's overhead on PyTorch models instead (needs torch)",
+    )
+    p.set_defaults(func=run)
+
+
+def _split(values: list[str] | None, default: tuple[str, ...]) -> list[str]:
+    if not values:
+        return list(default)
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``"1000,100000"`` -> ``[1000, 100000]``; anything but positive integers is a UsageError."""
+    sizes = []
+    for tok in text.split(","):
+        tok = tok.strip().replace("_", "")
+        if not re.fullmatch(r"\d+", tok) or int(tok) <= 0:
+            raise UsageError(
+                f"--sizes: {tok!r} is not a positive integer (e.g. --sizes 1000,100000)"
+            )
+        sizes.append(int(tok))
+    return sizes
+
+
+def _parse_repeats(text: str) -> int:
+    if not re.fullmatch(r"\s*\d+\s*", text) or int(text) < bench.MIN_REPEATS:
+        raise UsageError(f"--repeats: expected an integer >= {bench.MIN_REPEATS}, got {text!r}")
+    return int(text)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int, int, str], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; None (silent) otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from rich.console import Console
+        from rich.progress import Progress
+    except ImportError:
+        yield None
+        return
+    with Progress(console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task("bench", total=None)
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        yield update
+
+
+def _as_dict(record: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return dataclasses.asdict(record)
+    return dict(record) if isinstance(record, dict) else dict(vars(record))
+
+
+def _run_doctor(as_json: bool, repeats: int) -> int:
+    try:  # imported only here: it needs torch, and the kernel benchmark must not
+        from rectifier.torch.overhead import doctor_overhead_records
+    except ImportError as exc:
+        raise UsageError(
+            f"--doctor needs rectifier.torch.overhead and PyTorch, which are not available ({exc})"
+        ) from None
+    records = [_as_dict(r) for r in doctor_overhead_records(repeats=repeats)]
+    if as_json:
+        print(json.dumps(records, indent=1, default=str))
+        return 0
+    print(bench.format_facts(bench.machine_facts()))
+    print()
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    rows = [columns] + [[_cell(r.get(c)) for c in columns] for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _cell(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else "-" if v is None else str(v)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.doctor:
+        return _run_doctor(args.json, _parse_repeats(args.repeats))
+    functions = _split(args.function, tuple(bench.REGISTRY))
+    ops = _split(args.op, bench.DEFAULT_OPS)
+    dtypes = _split(args.dtype, bench.DEFAULT_DTYPES)
+    sizes = parse_sizes(args.sizes)
+    repeats = _parse_repeats(args.repeats)
+    try:
+        bench.validate(functions, ops, dtypes, sizes, repeats)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with _progress() as progress:
+        records = bench.run_bench(functions, ops, dtypes, sizes, repeats, progress=progress)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records], indent=1))
+    else:
+        bench.print_report(records, bench.machine_facts())
+    for note in bench.disagreement_notes(records):
+        print(f"rectifier bench: warning: {note}", file=sys.stderr)
+    return 0
