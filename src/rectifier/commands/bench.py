@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -147,6 +148,11 @@ def _cell(v: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # torch's OpenMP workers spin for a while after each op; interleaved with rectifier's own
+    # threads on a machine with few cores, the spinning workers steal the cores both need and
+    # make both sides slower (seen here: torch relu at n=1e5 went from 20 us to 6 ms). Passive
+    # waiting keeps the comparison fair. It only takes effect before torch is first imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if args.doctor:
         return _run_doctor(args.json, _parse_repeats(args.repeats))
     functions = _split(args.function, tuple(bench.REGISTRY))
