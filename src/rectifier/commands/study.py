@@ -189,7 +189,12 @@ def _list() -> int:
     table.add_column("source")
     for n in studies.names():
         module = studies.get(n)
-        table.add_row(n, module.TITLE, module.CITATION.split(",")[0])
+        # "Lu, Shin, Su, Karniadakis (2019), Title..." -> "Lu et al. (2019)"
+        authors, _, rest = module.CITATION.partition(" (")
+        first = authors.split(",")[0]
+        year = rest.split(")")[0] if rest[:4].isdigit() else ""
+        short = f"{first} et al. ({year})" if year and "," in authors else module.CITATION
+        table.add_row(n, module.TITLE, short)
     make_console().print(table)
     return 0
 
