@@ -35,12 +35,106 @@ def relu_backward(g: float, x: float, at_zero: float) -> float:
     return 0.0
 
 
-# op name -> scalar reference, taking the ufunc's inputs in order.
+def _nan_or(x: float, f):
+    return x if isinstance(x, float) and math.isnan(x) else f()
+
+
+def leaky_relu(x, s):
+    if isinstance(x, float) and math.isnan(x):
+        return x
+    return x if x > 0 else (0.0 if s == 0 else x * s)
+
+
+def leaky_relu_grad(x, s):
+    return _nan_or(x, lambda: 1.0 if x > 0 else s)
+
+
+def leaky_relu_backward(g, x, s):
+    return _nan_or(x, lambda: g if x > 0 else (0.0 if s == 0 else g * s))
+
+
+def relu6(x):
+    return _nan_or(x, lambda: min(x, 6) if x > 0 else (0 if isinstance(x, int) else 0.0))
+
+
+def relu6_grad(x):
+    return _nan_or(x, lambda: 1.0 if 0 < x < 6 else 0.0)
+
+
+def relu6_backward(g, x):
+    return _nan_or(x, lambda: g if 0 < x < 6 else 0.0)
+
+
+def hardtanh(x, lo, hi):
+    return x if isinstance(x, float) and math.isnan(x) else (lo if x < lo else hi if x > hi else x)
+
+
+def hardtanh_grad(x, lo, hi):
+    return _nan_or(x, lambda: 1.0 if lo < x < hi else 0.0)
+
+
+def hardtanh_backward(g, x, lo, hi):
+    return _nan_or(x, lambda: g if lo < x < hi else 0.0)
+
+
+def threshold(x, t, v):
+    return _nan_or(x, lambda: x if x > t else v)
+
+
+def threshold_grad(x, t, v):
+    return _nan_or(x, lambda: 1.0 if x > t else 0.0)
+
+
+def threshold_backward(g, x, t, v):
+    return _nan_or(x, lambda: g if x > t else 0.0)
+
+
+def squared_relu(x):
+    return _nan_or(x, lambda: x * x if x > 0 else (0 if isinstance(x, int) else 0.0))
+
+
+def squared_relu_grad(x):
+    return _nan_or(x, lambda: 2.0 * x if x > 0 else 0.0)
+
+
+def squared_relu_backward(g, x):
+    return _nan_or(x, lambda: g * (2.0 * x) if x > 0 else 0.0)
+
+
+# op name -> scalar reference, taking the ufunc's inputs in order. The smooth functions are not
+# here: their values are checked against mpmath (tests/test_accuracy.py), and the layout sweep
+# checks every layout against the same ufunc on a contiguous copy.
 SCALAR = {
     ("relu", "forward"): relu,
     ("relu", "grad"): relu_grad,
     ("relu", "backward"): relu_backward,
+    ("leaky_relu", "forward"): leaky_relu,
+    ("leaky_relu", "grad"): leaky_relu_grad,
+    ("leaky_relu", "backward"): leaky_relu_backward,
+    ("prelu", "forward"): leaky_relu,
+    ("prelu", "grad"): leaky_relu_grad,
+    ("prelu", "backward"): leaky_relu_backward,
+    ("relu6", "forward"): relu6,
+    ("relu6", "grad"): relu6_grad,
+    ("relu6", "backward"): relu6_backward,
+    ("hardtanh", "forward"): hardtanh,
+    ("hardtanh", "grad"): hardtanh_grad,
+    ("hardtanh", "backward"): hardtanh_backward,
+    ("threshold", "forward"): threshold,
+    ("threshold", "grad"): threshold_grad,
+    ("threshold", "backward"): threshold_backward,
+    ("squared_relu", "forward"): squared_relu,
+    ("squared_relu", "grad"): squared_relu_grad,
+    ("squared_relu", "backward"): squared_relu_backward,
 }
+
+
+def _wrap(v: int, dtype: np.dtype) -> int:
+    """An integer result modulo 2**bits, as NumPy's integer arithmetic wraps."""
+    info = np.iinfo(dtype)
+    bits = info.bits
+    v %= 1 << bits
+    return v - (1 << bits) if v > info.max else v
 
 
 def evaluate(name: str, op: str, *arrays: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -50,12 +144,14 @@ def evaluate(name: str, op: str, *arrays: np.ndarray, dtype: np.dtype) -> np.nda
     if np.dtype(dtype).kind in "iu":
         # Integers are exact: compute on Python ints, never through float64.
         flat = [b.ravel().tolist() for b in bcast]
-        out = np.array([fn(*(v[i] for v in flat)) for i in range(bcast[0].size)], dtype=dtype)
+        out = np.array([_wrap(fn(*(v[i] for v in flat)), dtype) for i in range(bcast[0].size)],
+                       dtype=dtype)
         return out.reshape(bcast[0].shape)
     flat = [b.astype(np.float64).ravel() for b in bcast]
     out = np.array([fn(*(float(v[i]) for v in flat)) for i in range(flat[0].size)],
                    dtype=np.float64)
-    return out.reshape(bcast[0].shape).astype(dtype)
+    with np.errstate(over="ignore"):  # a float16 square may round to inf, as it should
+        return out.reshape(bcast[0].shape).astype(dtype)
 
 
 def same(actual: np.ndarray, expected: np.ndarray) -> bool:

@@ -31,7 +31,8 @@ def np_expected(op, x, g=None, at_zero=0.0):
 
 
 def test_numpy_scalars_lists_and_arrays():
-    assert rectifier.relu(np.float32(-3.0)) == 0 and isinstance(rectifier.relu(np.float32(-3)), np.float32)
+    assert rectifier.relu(np.float32(-3.0)) == 0
+    assert isinstance(rectifier.relu(np.float32(-3)), np.float32)
     assert rectifier.relu([-2, -1, 0, 1, 2]).tolist() == [0, 0, 0, 1, 2]
     assert rectifier.relu(-1.5) == 0.0
     assert rectifier.relu_grad([-1, 0, 1], at_zero=1).tolist() == [0.0, 1.0, 1.0]
@@ -60,7 +61,7 @@ def test_at_zero_of_wrong_type_is_a_type_error(bad):
 
 
 def test_out_of_wrong_type_is_a_type_error():
-    with pytest.raises(TypeError, match="out must be a numpy.ndarray"):
+    with pytest.raises(TypeError, match=r"out must be a numpy\.ndarray"):
         rectifier.relu([1.0, -1.0], out=[0.0, 0.0])
 
 
@@ -136,7 +137,7 @@ def test_torch_out_and_nan_semantics():
     # PyTorch's threshold_backward passes grad through at a NaN input; we return NaN
     bw = rectifier.relu_backward(torch.ones(3), x)
     assert math.isnan(bw[1]) and bw[0] == 0 and bw[2] == 1
-    with pytest.raises(TypeError, match="torch.bool"):
+    with pytest.raises(TypeError, match=r"torch\.bool"):
         rectifier.relu(torch.tensor([True]))
 
 
@@ -194,7 +195,8 @@ def test_dask_distributed_local_cluster_with_two_worker_processes():
     import dask.array as da
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
         xn = np.random.default_rng(3).normal(size=100_000).astype(np.float32)
         x = da.from_array(xn, chunks=10_000)
         y = rectifier.relu_backward(x, x, at_zero=1.0)
@@ -209,7 +211,8 @@ def test_using_rectifier_on_numpy_imports_no_other_array_library():
         "x = np.linspace(-1, 1, 11)\n"
         "rectifier.relu(x); rectifier.relu_grad(x); rectifier.relu_backward(x, x)\n"
         "rectifier.relu([1, -1]); rectifier.relu(2.0)\n"
-        "bad = [m for m in ('torch', 'jax', 'dask', 'cupy', 'array_api_compat') if m in sys.modules]\n"
+        "bad = [m for m in ('torch', 'jax', 'dask', 'cupy', 'array_api_compat')\n"
+        "       if m in sys.modules]\n"
         "print(bad)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -221,3 +224,53 @@ def test_docstrings_come_from_the_registry():
         doc = getattr(rectifier, name).__doc__
         assert ">>> " in doc and "Examples" in doc
     assert "at_zero" in rectifier.relu_grad.__doc__
+
+
+# ---- the family ------------------------------------------------------------------------------
+
+
+def test_every_registered_function_is_public_with_three_forms_and_examples():
+    from rectifier import ufuncs
+    from rectifier._ops import REGISTRY
+
+    for name, rec in REGISTRY.items():
+        for suffix in ("", "_grad", "_backward"):
+            f = getattr(rectifier, name + suffix)
+            assert name + suffix in rectifier.__all__
+            assert ">>> " in f.__doc__ and rec.definition in f.__doc__
+            assert getattr(ufuncs, rec.ufunc.__name__ + suffix) is rec.ufunc_for(
+                {"": "forward", "_grad": "grad", "_backward": "backward"}[suffix])
+    assert "approximate" in rectifier.gelu.__doc__ and "threshold" in rectifier.softplus.__doc__
+
+
+@given(
+    data=st.data(),
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_parameters_broadcast_like_operands(data, shapes, dtype):
+    """Raw ufunc parameters are inputs: an array of alphas broadcasts against x and grad."""
+    from rectifier import ufuncs
+
+    g = data.draw(hnp.arrays(dtype, shapes.input_shapes[0], elements=st.floats(-4, 4, width=32)))
+    x = data.draw(hnp.arrays(dtype, shapes.input_shapes[1], elements=st.floats(-9, 9, width=32)))
+    alpha = data.draw(hnp.arrays(dtype, shapes.input_shapes[2],
+                                 elements=st.floats(0.25, 3, width=32)))
+    out = ufuncs.elu_backward(g, x, alpha)
+    assert out.shape == shapes.result_shape and out.dtype == dtype
+    gb, xb, ab = np.broadcast_arrays(g, x, alpha)
+    want = np.array([ufuncs.elu_backward(gi, xi, ai) for gi, xi, ai in
+                     zip(gb.ravel(), xb.ravel(), ab.ravel(), strict=True)], dtype=dtype)
+    np.testing.assert_array_equal(out.ravel(), want)
+
+
+def test_family_on_numpy_imports_no_other_array_library():
+    code = (
+        "import sys, numpy as np, rectifier\n"
+        "x = np.linspace(-3, 3, 7)\n"
+        "for n in rectifier.ops:\n"
+        "    getattr(rectifier, n)(x); getattr(rectifier, n + '_grad')(x)\n"
+        "print([m for m in ('torch', 'jax', 'dask', 'mpmath', 'matplotlib') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

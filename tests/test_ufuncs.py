@@ -14,7 +14,7 @@ import pytest
 
 import rectifier
 from rectifier import _core
-from rectifier._ops import REGISTRY
+from rectifier._ops import ALL_RECORDS, REGISTRY
 
 from . import reference as ref
 
@@ -60,34 +60,69 @@ def layouts(base: np.ndarray):
 
 
 def cases():
-    for rec in REGISTRY.values():
+    for rec in ALL_RECORDS.values():
         for op in OPS:
             dtypes = FLOATS + (INTS if (op == "forward" and rec.keeps_integers) else [])
             for dtype in dtypes:
-                yield pytest.param(rec.name, op, dtype, id=f"{rec.name}-{op}-{np.dtype(dtype).name}")
+                name = f"{rec.name}-{op}-{np.dtype(dtype).name}"
+                yield pytest.param(rec.name, op, dtype, id=name)
 
 
-def run_case(name: str, op: str, dtype, params: tuple[float, ...]):
-    rec = REGISTRY[name]
+def param_sets(name: str, op: str, dtype) -> list[tuple]:
+    """The record's test parameter sets as trailing ufunc inputs. Integer inputs of a function
+    that keeps integers take the integral sets, as Python ints (else NumPy would pick float64)."""
+    rec = ALL_RECORDS[name]
+    names = [p.name for p in rec.all_params(op)]
+    defaults = {p.name: p.default for p in rec.all_params(op)}
+    sets = []
+    for values in rec.test_params:
+        full = [values.get(n, defaults[n]) for n in names]
+        if np.dtype(dtype).kind in "iu" and op == "forward":
+            if not all(float(v).is_integer() for v in full):
+                continue
+            # clipped to the dtype's range, as rectifier.hardtanh does (the clip is unchanged)
+            info = np.iinfo(dtype)
+            full = [min(max(int(v), info.min), info.max) for v in full]
+        sets.append(tuple(full))
+    return sets
+
+
+def expected(name: str, op: str, ins: tuple, params: tuple, got: np.ndarray) -> np.ndarray:
+    """The reference for exact functions; for the smooth ones, the same ufunc on a contiguous
+    copy (their values are checked against mpmath in test_accuracy.py)."""
+    dtype = got.dtype
+    # Parameters: NumPy casts Python numbers to the array's dtype (NEP 50), so the reference
+    # uses the same rounded values.
+    rounded = tuple(np.asarray(p, dtype=dtype).item() for p in params)
+    if name == "rrelu":  # leaky_relu with the slope (lower + upper) / 2 rounded to the dtype
+        slope = np.asarray((rounded[0] + rounded[1]) / 2, dtype=dtype).item()
+        return ref.evaluate("leaky_relu", op, *ins, slope, dtype=dtype)
+    if (name, op) in ref.SCALAR:
+        return ref.evaluate(name, op, *ins, *rounded, dtype=dtype)
+    uf = ALL_RECORDS[name].ufunc_for(op)
+    flat = [np.ascontiguousarray(np.broadcast_to(a, got.shape)).ravel() for a in ins]
+    return uf(*flat, *params).reshape(got.shape)
+
+
+def run_case(name: str, op: str, dtype, params: tuple):
+    rec = ALL_RECORDS[name]
     uf = rec.ufunc_for(op)
     values = edge_values(dtype)
     failures = []
     for layout, x in layouts(values):
         ins = (x,) if op != "backward" else (np.roll(values, 7)[: x.size].reshape(x.shape)
                                                if x.ndim else values[7:8].reshape(()), x)
-        ins = tuple(np.asarray(a, dtype=dtype) for a in ins[:-1]) + (x,)
+        ins = (*tuple(np.asarray(a, dtype=dtype) for a in ins[:-1]), x)
         got = uf(*ins, *params)
-        # Parameters are Python floats: NumPy casts them to the array's dtype (NEP 50), so the
-        # reference uses the same rounded value.
-        rounded = tuple(float(np.asarray(p, dtype=got.dtype)) for p in params)
-        want = ref.evaluate(name, op, *ins, *rounded, dtype=got.dtype)
-        want_dtype = dtype if (op == "forward" and rec.keeps_integers) or np.dtype(dtype).kind == "f" else np.float64
+        want = expected(name, op, ins, params, got)
+        keeps = op == "forward" and rec.keeps_integers
+        want_dtype = dtype if keeps or np.dtype(dtype).kind == "f" else np.float64
         if got.dtype != want_dtype or not ref.same(got, want):
             failures.append(f"{layout}: dtype {got.dtype}; {ref.mismatches(x, got, want)}")
         # out=x: the in-place form gives the same result (floats only: ints may change dtype)
         if got.dtype == x.dtype and x.flags.writeable and x.size:
             inplace = x.copy(order="K")
-            ins2 = ins[:-1] + (inplace,)
+            ins2 = (*ins[:-1], inplace)
             uf(*ins2, *params, out=inplace)
             if not ref.same(inplace, want):
                 failures.append(f"{layout} out=x: {ref.mismatches(x, inplace, want)}")
@@ -96,12 +131,9 @@ def run_case(name: str, op: str, dtype, params: tuple[float, ...]):
 
 @pytest.mark.parametrize(("name", "op", "dtype"), list(cases()))
 def test_every_layout_matches_reference(name, op, dtype):
-    rec = REGISTRY[name]
-    params_list = [()]
-    extra = rec.all_params(op)
-    if extra:
-        params_list = [tuple(v for _ in extra) for v in PARAM_VALUES]
-    for params in params_list:
+    sets = param_sets(name, op, dtype)
+    assert sets, "every record has a parameter set the sweep can use"
+    for params in sets:
         run_case(name, op, dtype, params)
 
 
@@ -135,7 +167,8 @@ def test_float16_exhaustive(at_zero):
     got = _core.relu_backward(g, x, at_zero)
     want = want_b.astype(np.float16)
     # at x == 0 with at_zero == 0 the select gives +0 even for inf/NaN gradients
-    assert ref.same(np.where(np.isnan(want) & ~np.isnan(x), 0, got), np.where(np.isnan(want) & ~np.isnan(x), 0, want))
+    masked = np.isnan(want) & ~np.isnan(x)
+    assert ref.same(np.where(masked, 0, got), np.where(masked, 0, want))
     assert not np.isnan(got[(x64 == 0) & (az == 0)]).any()
 
 
@@ -208,7 +241,7 @@ def test_inputs_are_not_modified():
 
 
 def test_ufuncs_pickle_by_name():
-    for rec in REGISTRY.values():
+    for rec in ALL_RECORDS.values():
         for op in OPS:
             uf = rec.ufunc_for(op)
             assert pickle.loads(pickle.dumps(uf)) is uf

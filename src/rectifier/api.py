@@ -1,4 +1,4 @@
-"""The public functions: ``relu``, ``relu_grad``, ``relu_backward`` (and the family to come).
+"""The public functions: ``relu``, ``relu_grad``, ``relu_backward`` and the rest of the family.
 
 Each works on NumPy, PyTorch, JAX, CuPy and Dask arrays and on any array-API array, and follows
 the numeric contract in SEMANTICS.md. The docstrings are built from the ops registry, so the
@@ -7,12 +7,15 @@ documentation of every function says the same things in the same place.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 
 from rectifier import _core, _dispatch
+from rectifier import _ops as O
 from rectifier._ops import RELU, OpRecord
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,11 +24,16 @@ _ROLE = {
     "forward": "{definition}, elementwise.",
     "grad": "The derivative of {name}, elementwise: d/dx {definition}.",
     "backward": (
-        "The fused backward pass of {name}: ``grad * {name}'(x)`` in one pass over memory.\n\n"
+        "The fused backward pass of {name} ({definition}): ``grad * {name}'(x)`` in one pass\n"
+        "over memory.\n\n"
         "A select, not a multiply: a NaN or inf in ``grad`` passes only where the derivative is\n"
         "non-zero (as in PyTorch, JAX and TF); a NaN in ``x`` gives NaN."
     ),
 }
+
+
+def _bounds(rec: OpRecord) -> str:
+    return ", ".join(f"{b} ulp in {d}" for d, b in rec.ulp_bound.items())
 
 
 def _document(rec: OpRecord, op: str) -> Callable[[F], F]:
@@ -34,10 +42,13 @@ def _document(rec: OpRecord, op: str) -> Callable[[F], F]:
     def decorate(f: F) -> F:
         lines = [_ROLE[op].format(name=rec.name, definition=rec.definition), ""]
         params = rec.all_params(op)
-        if params:
-            lines += ["Parameters (keyword-only)", "-------------------------"]
+        if params or rec.options:
+            lines += ["Parameters", "----------"]
             for p in params:
                 lines += [f"{p.name} : float, default {p.default!r}", f"    {p.doc}"]
+            for name, doc in rec.options.items():
+                kind, _, meaning = doc.partition(": ")
+                lines += [f"{name} : {kind}", f"    {meaning}"]
             lines.append("")
         if op != "forward" and rec.kinks:
             kinks = "; ".join(f"at x = {k}: {v}" for k, v in rec.kinks.items())
@@ -47,7 +58,8 @@ def _document(rec: OpRecord, op: str) -> Callable[[F], F]:
             "JAX, CuPy, Dask (stays lazy) and array-API arrays. float16, float32 and float64",
             "keep their dtype"
             + ("; integers are kept and exact." if rec.keeps_integers and op == "forward"
-               else "; integers become float64."),
+               else "; integers become float64.")
+            + ("" if rec.exact else f" Within {_bounds(rec)} of the correctly rounded result."),
             "",
             "Examples",
             "--------",
@@ -58,6 +70,25 @@ def _document(rec: OpRecord, op: str) -> Callable[[F], F]:
         return f
 
     return decorate
+
+
+
+# torch tensors go to torch's own forward op only where it meets SEMANTICS.md (torch's silu,
+# gelu, mish and hardswish give NaN at -inf); otherwise to the generic implementation.
+_DISPATCH: dict[str, OpRecord] = {
+    name: rec if rec.torch_matches else dataclasses.replace(rec, torch_forward=None)
+    for name, rec in O.ALL_RECORDS.items()
+}
+
+
+def _apply(rec: OpRecord, op: str, arrays: tuple[Any, ...], params: dict[str, Any],
+           out: Any) -> Any:
+    names = ("x",) if len(arrays) == 1 else ("grad", "x")
+    return _dispatch.apply(_DISPATCH[rec.name], op, arrays, names, params, out)
+
+
+def _is_numpy(*arrays: Any) -> bool:
+    return all(isinstance(a, (np.ndarray, np.generic, list, tuple, int, float)) for a in arrays)
 
 
 @_document(RELU, "forward")
@@ -76,3 +107,455 @@ def relu_grad(x: Any, /, *, at_zero: float = 0.0, out: Any = None) -> Any:
 @_document(RELU, "backward")
 def relu_backward(grad: Any, x: Any, /, *, at_zero: float = 0.0, out: Any = None) -> Any:
     return _dispatch.apply(RELU, "backward", (grad, x), ("grad", "x"), {"at_zero": at_zero}, out)
+
+
+# ---- leaky_relu ----------------------------------------------------------------------------
+
+
+@_document(O.LEAKY_RELU, "forward")
+def leaky_relu(x: Any, /, *, negative_slope: float = 0.01, out: Any = None) -> Any:
+    return _apply(O.LEAKY_RELU, "forward", (x,), {"negative_slope": negative_slope}, out)
+
+
+@_document(O.LEAKY_RELU, "grad")
+def leaky_relu_grad(x: Any, /, *, negative_slope: float = 0.01, out: Any = None) -> Any:
+    return _apply(O.LEAKY_RELU, "grad", (x,), {"negative_slope": negative_slope}, out)
+
+
+@_document(O.LEAKY_RELU, "backward")
+def leaky_relu_backward(grad: Any, x: Any, /, *, negative_slope: float = 0.01,
+                        out: Any = None) -> Any:
+    return _apply(O.LEAKY_RELU, "backward", (grad, x), {"negative_slope": negative_slope}, out)
+
+
+# ---- prelu: a scalar weight goes through the registry; an array weight is broadcast here ---
+
+
+def _prelu_weight(func: str, x: Any, weight: Any, axis: int) -> tuple[Any, Any, tuple[int, ...]]:
+    """(x, weight shaped to broadcast along axis, the axes grad_weight sums over)."""
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    w = np.asarray(weight)
+    if w.dtype.kind not in "iuf":
+        raise TypeError(f"{func}: weight has dtype {w.dtype}; pass a real number or array")
+    w = w.astype(dtype)
+    if w.ndim > 1:
+        raise ValueError(f"{func}: weight must be a number or 1-d (one slope per channel), "
+                         f"got shape {w.shape}")
+    if x.ndim < 2 or w.size == 1:
+        if w.size != 1:
+            raise ValueError(
+                f"{func}: x of shape {x.shape} has no channel axis, so weight must have one "
+                f"element, got {w.size}")
+        return x, w.reshape(()), tuple(range(x.ndim))
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{func}: axis must be in [{-x.ndim}, {x.ndim - 1}] for x of shape "
+                         f"{x.shape}, got {axis}")
+    axis %= x.ndim
+    if w.size != x.shape[axis]:
+        raise ValueError(
+            f"{func}: weight has {w.size} elements but x has {x.shape[axis]} channels along "
+            f"axis {axis} (shape {x.shape}); pass one slope per channel or a single number")
+    shaped = w.reshape((w.size,) + (1,) * (x.ndim - axis - 1))
+    return x, shaped, tuple(i for i in range(x.ndim) if i != axis)
+
+
+def _scalar_weight(weight: Any) -> bool:
+    return np.ndim(weight) == 0 and not hasattr(weight, "__array_namespace__")
+
+
+@_document(O.PRELU, "forward")
+def prelu(x: Any, /, weight: Any = 0.25, *, axis: int = 1, out: Any = None) -> Any:
+    if _scalar_weight(weight):
+        return _apply(O.PRELU, "forward", (x,), {"weight": weight}, out)
+    x, w, _ = _prelu_weight("prelu", x, weight, axis)
+    return _core.prelu(x, w, out=out)
+
+
+@_document(O.PRELU, "grad")
+def prelu_grad(x: Any, /, weight: Any = 0.25, *, axis: int = 1, out: Any = None) -> Any:
+    if _scalar_weight(weight):
+        return _apply(O.PRELU, "grad", (x,), {"weight": weight}, out)
+    x, w, _ = _prelu_weight("prelu_grad", x, weight, axis)
+    return _core.prelu_grad(x, w, out=out)
+
+
+@_document(O.PRELU, "backward")
+def prelu_backward(grad: Any, x: Any, /, weight: Any = 0.25, *, axis: int = 1,
+                   out: Any = None) -> tuple[Any, Any]:
+    # Returns (grad_x, grad_weight): the weight's gradient is summed over the other axes.
+    if _scalar_weight(weight):
+        O.WEIGHT.validate("prelu_backward", weight)
+    if not _is_numpy(grad, x):
+        return _prelu_backward_generic(grad, x, weight, axis, out)
+    xa, w, axes = _prelu_weight("prelu_backward", x, weight, axis)
+    g = np.asarray(grad)
+    grad_x = _core.prelu_backward(g, xa, w, out=out)
+    # d/dweight = x where x < 0 (0 at x == 0 even for an infinite grad), summed per channel.
+    with np.errstate(invalid="ignore", over="ignore"):
+        gx = np.where(xa < 0, g * xa, np.where(np.isnan(xa), xa, 0)).astype(grad_x.dtype)
+    grad_w = np.asarray(np.sum(gx, axis=axes))
+    return grad_x, grad_w
+
+
+def _prelu_backward_generic(grad: Any, x: Any, weight: Any, axis: int, out: Any) -> Any:
+    """Other libraries (a scalar weight): both gradients with the library's own ops."""
+    if not _scalar_weight(weight):
+        raise TypeError("prelu_backward: a per-channel weight needs NumPy arrays; for torch "
+                        "tensors use torch.nn.functional.prelu and autograd")
+    grad_x = _apply(O.PRELU, "backward", (grad, x), {"weight": weight}, out)
+    xp = _dispatch._namespace(x, _dispatch.B.common_library("prelu_backward", grad=grad, x=x))
+    zero = xp.zeros_like(grad_x)
+    return grad_x, xp.sum(xp.where(x < 0, grad * x, zero))
+
+
+# ---- rrelu ---------------------------------------------------------------------------------
+
+
+def _rrelu_bounds(func: str, lower: float, upper: float) -> dict[str, float]:
+    lo, hi = O.LOWER.validate(func, lower), O.UPPER.validate(func, upper)
+    if lo > hi:
+        raise ValueError(f"{func}: lower must be <= upper, got lower={lo!r}, upper={hi!r}")
+    return {"lower": lo, "upper": hi}
+
+
+@_document(O.RRELU, "forward")
+def rrelu(x: Any, /, *, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False,
+          rng: np.random.Generator | None = None, out: Any = None) -> Any:
+    bounds = _rrelu_bounds("rrelu", lower, upper)
+    if not training:
+        return _apply(O.RRELU, "forward", (x,), bounds, out)
+    if rng is None:
+        rng = np.random.default_rng()
+    elif not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rrelu: rng must be a numpy.random.Generator, got "
+                        f"{type(rng).__name__}; pass np.random.default_rng(seed)")
+    xa = np.asarray(x)
+    dtype = xa.dtype if xa.dtype.kind == "f" else np.dtype(np.float64)
+    slopes = rng.uniform(bounds["lower"], bounds["upper"], size=xa.shape).astype(dtype)
+    return _core.prelu(xa, slopes, out=out), slopes
+
+
+def _rrelu_slopes(func: str, training: bool, slopes: Any) -> None:
+    if training and slopes is None:
+        raise ValueError(f"{func}: training=True needs the slopes that rrelu(..., "
+                         "training=True) returned: pass slopes=...")
+
+
+@_document(O.RRELU, "grad")
+def rrelu_grad(x: Any, /, *, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False,
+               slopes: Any = None, out: Any = None) -> Any:
+    bounds = _rrelu_bounds("rrelu_grad", lower, upper)
+    _rrelu_slopes("rrelu_grad", training, slopes)
+    if slopes is not None:
+        return _core.prelu_grad(x, slopes, out=out)
+    return _apply(O.RRELU, "grad", (x,), bounds, out)
+
+
+@_document(O.RRELU, "backward")
+def rrelu_backward(grad: Any, x: Any, /, *, lower: float = 1 / 8, upper: float = 1 / 3,
+                   training: bool = False, slopes: Any = None, out: Any = None) -> Any:
+    bounds = _rrelu_bounds("rrelu_backward", lower, upper)
+    _rrelu_slopes("rrelu_backward", training, slopes)
+    if slopes is not None:
+        return _core.prelu_backward(grad, x, slopes, out=out)
+    return _apply(O.RRELU, "backward", (grad, x), bounds, out)
+
+
+# ---- relu6, hardtanh, threshold: integer arrays keep their dtype with integer bounds ------
+
+
+def _int_params(x: Any, values: tuple[float, ...]) -> tuple[Any, tuple[int, ...]] | None:
+    """(x as an integer array, the parameters as its integers) if both are integral; the
+    bounds are clipped to the dtype's range, which leaves a clip or threshold unchanged."""
+    if not _is_numpy(x):
+        return None
+    xa = np.asarray(x)
+    if xa.dtype.kind not in "iu" or not all(float(v).is_integer() for v in values):
+        return None
+    info = np.iinfo(xa.dtype)
+    return xa, tuple(min(max(int(v), info.min), info.max) for v in values)
+
+
+@_document(O.RELU6, "forward")
+def relu6(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.RELU6, "forward", (x,), {}, out)
+
+
+@_document(O.RELU6, "grad")
+def relu6_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.RELU6, "grad", (x,), {}, out)
+
+
+@_document(O.RELU6, "backward")
+def relu6_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.RELU6, "backward", (grad, x), {}, out)
+
+
+def _hardtanh_params(func: str, min_val: float, max_val: float) -> dict[str, float]:
+    lo, hi = O.MIN_VAL.validate(func, min_val), O.MAX_VAL.validate(func, max_val)
+    if lo > hi:
+        raise ValueError(f"{func}: min_val must be <= max_val, got min_val={lo!r}, "
+                         f"max_val={hi!r}")
+    return {"min_val": lo, "max_val": hi}
+
+
+@_document(O.HARDTANH, "forward")
+def hardtanh(x: Any, /, *, min_val: float = -1.0, max_val: float = 1.0, out: Any = None) -> Any:
+    params = _hardtanh_params("hardtanh", min_val, max_val)
+    ints = _int_params(x, (params["min_val"], params["max_val"]))
+    if ints is not None:
+        return _core.hardtanh(ints[0], *ints[1], out=out)
+    return _apply(O.HARDTANH, "forward", (x,), params, out)
+
+
+@_document(O.HARDTANH, "grad")
+def hardtanh_grad(x: Any, /, *, min_val: float = -1.0, max_val: float = 1.0,
+                  out: Any = None) -> Any:
+    return _apply(O.HARDTANH, "grad", (x,), _hardtanh_params("hardtanh_grad", min_val, max_val),
+                  out)
+
+
+@_document(O.HARDTANH, "backward")
+def hardtanh_backward(grad: Any, x: Any, /, *, min_val: float = -1.0, max_val: float = 1.0,
+                      out: Any = None) -> Any:
+    params = _hardtanh_params("hardtanh_backward", min_val, max_val)
+    return _apply(O.HARDTANH, "backward", (grad, x), params, out)
+
+
+@_document(O.THRESHOLD, "forward")
+def threshold(x: Any, /, threshold: float = 0.0, value: float = 0.0, *, out: Any = None) -> Any:
+    t = O.THRESHOLD_T.validate("threshold", threshold)
+    v = O.THRESHOLD_V.validate("threshold", value)
+    ints = _int_params(x, (t, v))
+    if ints is not None:
+        info = np.iinfo(ints[0].dtype)
+        if info.min <= v <= info.max:  # a value outside the dtype's range needs float64
+            return _core.threshold(ints[0], *ints[1], out=out)
+    return _apply(O.THRESHOLD, "forward", (x,), {"threshold": t, "value": v}, out)
+
+
+@_document(O.THRESHOLD, "grad")
+def threshold_grad(x: Any, /, threshold: float = 0.0, value: float = 0.0, *,
+                   out: Any = None) -> Any:
+    return _apply(O.THRESHOLD, "grad", (x,), {"threshold": threshold, "value": value}, out)
+
+
+@_document(O.THRESHOLD, "backward")
+def threshold_backward(grad: Any, x: Any, /, threshold: float = 0.0, value: float = 0.0, *,
+                       out: Any = None) -> Any:
+    return _apply(O.THRESHOLD, "backward", (grad, x), {"threshold": threshold, "value": value},
+                  out)
+
+
+# ---- elu, selu, celu -----------------------------------------------------------------------
+
+
+@_document(O.ELU, "forward")
+def elu(x: Any, /, *, alpha: float = 1.0, out: Any = None) -> Any:
+    return _apply(O.ELU, "forward", (x,), {"alpha": alpha}, out)
+
+
+@_document(O.ELU, "grad")
+def elu_grad(x: Any, /, *, alpha: float = 1.0, out: Any = None) -> Any:
+    return _apply(O.ELU, "grad", (x,), {"alpha": alpha}, out)
+
+
+@_document(O.ELU, "backward")
+def elu_backward(grad: Any, x: Any, /, *, alpha: float = 1.0, out: Any = None) -> Any:
+    return _apply(O.ELU, "backward", (grad, x), {"alpha": alpha}, out)
+
+
+@_document(O.SELU, "forward")
+def selu(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SELU, "forward", (x,), {}, out)
+
+
+@_document(O.SELU, "grad")
+def selu_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SELU, "grad", (x,), {}, out)
+
+
+@_document(O.SELU, "backward")
+def selu_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SELU, "backward", (grad, x), {}, out)
+
+
+@_document(O.CELU, "forward")
+def celu(x: Any, /, *, alpha: float = 1.0, out: Any = None) -> Any:
+    return _apply(O.CELU, "forward", (x,), {"alpha": alpha}, out)
+
+
+@_document(O.CELU, "grad")
+def celu_grad(x: Any, /, *, alpha: float = 1.0, out: Any = None) -> Any:
+    return _apply(O.CELU, "grad", (x,), {"alpha": alpha}, out)
+
+
+@_document(O.CELU, "backward")
+def celu_backward(grad: Any, x: Any, /, *, alpha: float = 1.0, out: Any = None) -> Any:
+    return _apply(O.CELU, "backward", (grad, x), {"alpha": alpha}, out)
+
+
+# ---- gelu ----------------------------------------------------------------------------------
+
+
+def _gelu_record(func: str, approximate: str) -> OpRecord:
+    if approximate == "none":
+        return O.GELU
+    if approximate == "tanh":
+        return O.GELU_TANH
+    raise ValueError(f"{func}: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+@_document(O.GELU, "forward")
+def gelu(x: Any, /, *, approximate: str = "none", out: Any = None) -> Any:
+    return _apply(_gelu_record("gelu", approximate), "forward", (x,), {}, out)
+
+
+@_document(O.GELU, "grad")
+def gelu_grad(x: Any, /, *, approximate: str = "none", out: Any = None) -> Any:
+    return _apply(_gelu_record("gelu_grad", approximate), "grad", (x,), {}, out)
+
+
+@_document(O.GELU, "backward")
+def gelu_backward(grad: Any, x: Any, /, *, approximate: str = "none", out: Any = None) -> Any:
+    return _apply(_gelu_record("gelu_backward", approximate), "backward", (grad, x), {}, out)
+
+
+# ---- silu, mish, softplus ------------------------------------------------------------------
+
+
+@_document(O.SILU, "forward")
+def silu(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SILU, "forward", (x,), {}, out)
+
+
+@_document(O.SILU, "grad")
+def silu_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SILU, "grad", (x,), {}, out)
+
+
+@_document(O.SILU, "backward")
+def silu_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SILU, "backward", (grad, x), {}, out)
+
+
+@_document(O.MISH, "forward")
+def mish(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.MISH, "forward", (x,), {}, out)
+
+
+@_document(O.MISH, "grad")
+def mish_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.MISH, "grad", (x,), {}, out)
+
+
+@_document(O.MISH, "backward")
+def mish_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.MISH, "backward", (grad, x), {}, out)
+
+
+def _softplus_params(beta: float, threshold: float | None) -> dict[str, float]:
+    return {"beta": beta, "threshold": math.inf if threshold is None else threshold}
+
+
+@_document(O.SOFTPLUS, "forward")
+def softplus(x: Any, /, *, beta: float = 1.0, threshold: float | None = None,
+             out: Any = None) -> Any:
+    return _apply(O.SOFTPLUS, "forward", (x,), _softplus_params(beta, threshold), out)
+
+
+@_document(O.SOFTPLUS, "grad")
+def softplus_grad(x: Any, /, *, beta: float = 1.0, threshold: float | None = None,
+                  out: Any = None) -> Any:
+    return _apply(O.SOFTPLUS, "grad", (x,), _softplus_params(beta, threshold), out)
+
+
+@_document(O.SOFTPLUS, "backward")
+def softplus_backward(grad: Any, x: Any, /, *, beta: float = 1.0,
+                      threshold: float | None = None, out: Any = None) -> Any:
+    return _apply(O.SOFTPLUS, "backward", (grad, x), _softplus_params(beta, threshold), out)
+
+
+# ---- hardsigmoid, hardswish, squared_relu, sigmoid, tanh ---------------------------------
+
+
+@_document(O.HARDSIGMOID, "forward")
+def hardsigmoid(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.HARDSIGMOID, "forward", (x,), {}, out)
+
+
+@_document(O.HARDSIGMOID, "grad")
+def hardsigmoid_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.HARDSIGMOID, "grad", (x,), {}, out)
+
+
+@_document(O.HARDSIGMOID, "backward")
+def hardsigmoid_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.HARDSIGMOID, "backward", (grad, x), {}, out)
+
+
+@_document(O.HARDSWISH, "forward")
+def hardswish(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.HARDSWISH, "forward", (x,), {}, out)
+
+
+@_document(O.HARDSWISH, "grad")
+def hardswish_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.HARDSWISH, "grad", (x,), {}, out)
+
+
+@_document(O.HARDSWISH, "backward")
+def hardswish_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.HARDSWISH, "backward", (grad, x), {}, out)
+
+
+@_document(O.SQUARED_RELU, "forward")
+def squared_relu(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SQUARED_RELU, "forward", (x,), {}, out)
+
+
+@_document(O.SQUARED_RELU, "grad")
+def squared_relu_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SQUARED_RELU, "grad", (x,), {}, out)
+
+
+@_document(O.SQUARED_RELU, "backward")
+def squared_relu_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SQUARED_RELU, "backward", (grad, x), {}, out)
+
+
+@_document(O.SIGMOID, "forward")
+def sigmoid(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SIGMOID, "forward", (x,), {}, out)
+
+
+@_document(O.SIGMOID, "grad")
+def sigmoid_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SIGMOID, "grad", (x,), {}, out)
+
+
+@_document(O.SIGMOID, "backward")
+def sigmoid_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.SIGMOID, "backward", (grad, x), {}, out)
+
+
+@_document(O.TANH, "forward")
+def tanh(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.TANH, "forward", (x,), {}, out)
+
+
+@_document(O.TANH, "grad")
+def tanh_grad(x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.TANH, "grad", (x,), {}, out)
+
+
+@_document(O.TANH, "backward")
+def tanh_backward(grad: Any, x: Any, /, *, out: Any = None) -> Any:
+    return _apply(O.TANH, "backward", (grad, x), {}, out)
+
+
+#: Every public function name, in registry order (f, f_grad, f_backward).
+FUNCTIONS: tuple[str, ...] = tuple(
+    f"{name}{suffix}" for name in O.REGISTRY for suffix in ("", "_grad", "_backward")
+)

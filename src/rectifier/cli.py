@@ -19,7 +19,7 @@ from rectifier import __version__
 from rectifier.errors import UsageError
 
 # Subcommand modules, in the order `rectifier --help` lists them.
-COMMANDS = ("apply", "doctor", "study", "bench")
+COMMANDS = ("apply", "doctor", "study", "bench", "plot")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -4,8 +4,9 @@
  * source, the compiler's auto-vectoriser does the work on the contiguous branches.
  */
 #include "kernels.h"
+#include "family.h"
+#include "linear.h"
 #include "loops.h"
-#include "relu.h"
 
 #ifndef RECT_TARGET
 #error "RECT_TARGET must name the SIMD target (baseline, avx2, avx512)"
@@ -15,33 +16,118 @@
 #define RECT_STR_(a) #a
 #define RECT_STR(a) RECT_STR_(a)
 
-RECT_LOOP_1(relu_e, npy_uint16, npy_uint16, rect_relu_e)
-RECT_LOOP_1(relu_f, npy_float, npy_float, rect_relu_f)
-RECT_LOOP_1(relu_d, npy_double, npy_double, rect_relu_d)
-RECT_LOOP_1(relu_b, npy_byte, npy_byte, rect_relu_b)
-RECT_LOOP_1(relu_B, npy_ubyte, npy_ubyte, rect_relu_B)
-RECT_LOOP_1(relu_h, npy_short, npy_short, rect_relu_h)
-RECT_LOOP_1(relu_H, npy_ushort, npy_ushort, rect_relu_H)
-RECT_LOOP_1(relu_i, npy_int, npy_int, rect_relu_i)
-RECT_LOOP_1(relu_I, npy_uint, npy_uint, rect_relu_I)
-RECT_LOOP_1(relu_l, npy_long, npy_long, rect_relu_l)
-RECT_LOOP_1(relu_L, npy_ulong, npy_ulong, rect_relu_L)
-RECT_LOOP_1(relu_q, npy_longlong, npy_longlong, rect_relu_q)
-RECT_LOOP_1(relu_Q, npy_ulonglong, npy_ulonglong, rect_relu_Q)
+/*
+ * The smooth members: each dtype's three kernels from the double cores of family.h. float32 and
+ * float16 are widened to double, computed, and rounded once (float16 through float32).
+ * The backward pass forms grad * v * 2^k with one rounding, and is 0 where f'(x) is 0 (a select).
+ */
+RECT_INLINE double rect_der_value(double v, double k) { return rect_ldexp_hi(v, k); }
+RECT_INLINE double rect_backward_value(double g, double v, double k)
+{
+    return rect_ldexp_hi(v, k) == 0.0 ? 0.0 : rect_ldexp_hi(g * v, k);
+}
+RECT_INLINE double rect_der_value_lo(double v, double k) { return rect_ldexp_lo(v, k); }
+RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
+{
+    const double d = rect_ldexp_lo(v, k);
+    return d == 0.0 ? 0.0 : g * d; /* rounded in double, then once more to float32 */
+}
 
-RECT_LOOP_1P(relu_grad_e, npy_uint16, rect_relu_grad_e)
-RECT_LOOP_1P(relu_grad_f, npy_float, rect_relu_grad_f)
-RECT_LOOP_1P(relu_grad_d, npy_double, rect_relu_grad_d)
+#define RK_SMOOTH(NAME, K)                                                                      \
+    RECT_INLINE npy_double rk_##NAME##_d(npy_double x, const npy_double *p)                   \
+    {                                                                                           \
+        return rect_##NAME##_fwd_hi(x, p);                                                      \
+    }                                                                                           \
+    RECT_INLINE npy_double rk_##NAME##_grad_d(npy_double x, const npy_double *p)              \
+    {                                                                                           \
+        double k;                                                                               \
+        const double v = rect_##NAME##_der_hi(x, p, &k);                                        \
+        return rect_der_value(v, k);                                                            \
+    }                                                                                           \
+    RECT_INLINE npy_double rk_##NAME##_backward_d(npy_double g, npy_double x,                 \
+                                                    const npy_double *p)                        \
+    {                                                                                           \
+        double k;                                                                               \
+        const double v = rect_##NAME##_der_hi(x, p, &k);                                        \
+        return rect_backward_value(g, v, k);                                                    \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
+    {                                                                                           \
+        double pd[(K) + 1];                                                                     \
+        for (int j = 0; j < (K); j++) {                                                         \
+            pd[j] = p[j];                                                                       \
+        }                                                                                       \
+        return (npy_float)rect_##NAME##_fwd_lo(x, pd);                                          \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
+    {                                                                                           \
+        double pd[(K) + 1], k;                                                                  \
+        for (int j = 0; j < (K); j++) {                                                         \
+            pd[j] = p[j];                                                                       \
+        }                                                                                       \
+        const double v = rect_##NAME##_der_lo(x, pd, &k);                                       \
+        return (npy_float)rect_der_value_lo(v, k);                                              \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_backward_f(npy_float g, npy_float x, const npy_float *p) \
+    {                                                                                           \
+        double pd[(K) + 1], k;                                                                  \
+        for (int j = 0; j < (K); j++) {                                                         \
+            pd[j] = p[j];                                                                       \
+        }                                                                                       \
+        const double v = rect_##NAME##_der_lo(x, pd, &k);                                       \
+        return (npy_float)rect_backward_value_lo(g, v, k);                                      \
+    }                                                                                           \
+    RK_HALF_X(NAME, K)                                                                          \
+    RK_HALF_X(NAME##_grad, K)                                                                   \
+    RK_HALF_GX(NAME##_backward, K)
 
-RECT_LOOP_2P(relu_backward_e, npy_uint16, rect_relu_backward_e)
-RECT_LOOP_2P(relu_backward_f, npy_float, rect_relu_backward_f)
-RECT_LOOP_2P(relu_backward_d, npy_double, rect_relu_backward_d)
+RK_SMOOTH(elu, 1)
+RK_SMOOTH(selu, 0)
+RK_SMOOTH(celu, 1)
+RK_SMOOTH(gelu, 0)
+RK_SMOOTH(gelu_tanh, 0)
+RK_SMOOTH(silu, 0)
+RK_SMOOTH(mish, 0)
+RK_SMOOTH(softplus, 2)
+RK_SMOOTH(hardsigmoid, 0)
+RK_SMOOTH(hardswish, 0)
+RK_SMOOTH(sigmoid, 0)
+RK_SMOOTH(tanh, 0)
 
-/* Order must match the type lists in module.c. */
+/* ---- the loops, from the list in ufuncs.h ------------------------------------------------ */
+
+#define RECT_LOOP_A1 RECT_LOOP_X
+#define RECT_LOOP_A2 RECT_LOOP_GX
+#define RECT_LOOPS_FLOATS(NAME, A, K)                                                           \
+    RECT_LOOP_A##A(loop_##NAME##_e, npy_uint16, K, rk_##NAME##_e)                               \
+    RECT_LOOP_A##A(loop_##NAME##_f, npy_float, K, rk_##NAME##_f)                                \
+    RECT_LOOP_A##A(loop_##NAME##_d, npy_double, K, rk_##NAME##_d)
+#define RECT_LOOPS_INTS(NAME, A, K)                                                             \
+    RECT_LOOPS_FLOATS(NAME, A, K)                                                               \
+    RECT_LOOP_A##A(loop_##NAME##_b, npy_byte, K, rk_##NAME##_b)                                 \
+    RECT_LOOP_A##A(loop_##NAME##_B, npy_ubyte, K, rk_##NAME##_B)                                \
+    RECT_LOOP_A##A(loop_##NAME##_h, npy_short, K, rk_##NAME##_h)                                \
+    RECT_LOOP_A##A(loop_##NAME##_H, npy_ushort, K, rk_##NAME##_H)                               \
+    RECT_LOOP_A##A(loop_##NAME##_i, npy_int, K, rk_##NAME##_i)                                  \
+    RECT_LOOP_A##A(loop_##NAME##_I, npy_uint, K, rk_##NAME##_I)                                 \
+    RECT_LOOP_A##A(loop_##NAME##_l, npy_long, K, rk_##NAME##_l)                                 \
+    RECT_LOOP_A##A(loop_##NAME##_L, npy_ulong, K, rk_##NAME##_L)                                \
+    RECT_LOOP_A##A(loop_##NAME##_q, npy_longlong, K, rk_##NAME##_q)                             \
+    RECT_LOOP_A##A(loop_##NAME##_Q, npy_ulonglong, K, rk_##NAME##_Q)
+
+#define RECT_X_LOOPS(NAME, A, K, TYPES, PAR, DOC) RECT_LOOPS_##TYPES(NAME, A, K)
+RECT_UFUNC_LIST(RECT_X_LOOPS)
+#undef RECT_X_LOOPS
+
+/* Order must match the type lists in module.c: b B h H i I l L q Q, then e f d. */
+#define RECT_ROW_FLOATS(NAME) {loop_##NAME##_e, loop_##NAME##_f, loop_##NAME##_d}
+#define RECT_ROW_INTS(NAME)                                                                     \
+    {loop_##NAME##_b, loop_##NAME##_B, loop_##NAME##_h, loop_##NAME##_H, loop_##NAME##_i,       \
+     loop_##NAME##_I, loop_##NAME##_l, loop_##NAME##_L, loop_##NAME##_q, loop_##NAME##_Q,       \
+     loop_##NAME##_e, loop_##NAME##_f, loop_##NAME##_d}
+#define RECT_X_ROW(NAME, A, K, TYPES, PAR, DOC) [RECT_ID_##NAME] = RECT_ROW_##TYPES(NAME),
+
 const rect_kernel_table RECT_CAT(rect_kernels_, RECT_TARGET) = {
     .target = RECT_STR(RECT_TARGET),
-    .relu = {relu_e, relu_f, relu_d, relu_b, relu_B, relu_h, relu_H, relu_i, relu_I, relu_l,
-             relu_L, relu_q, relu_Q},
-    .relu_grad = {relu_grad_e, relu_grad_f, relu_grad_d},
-    .relu_backward = {relu_backward_e, relu_backward_f, relu_backward_d},
+    .loops = {RECT_UFUNC_LIST(RECT_X_ROW)},
 };

@@ -2,7 +2,7 @@
  * The table of inner loops that one SIMD target provides. kernels.c is compiled once per target
  * (baseline, AVX2+FMA, AVX-512) and each build fills this table; module.c picks one at import.
  *
- * The type lists below fix the order of the loops and are shared by kernels.c and module.c.
+ * Rows follow the ufunc list in ufuncs.h; columns the dtype order of module.c's type lists.
  */
 #ifndef RECTIFIER_KERNELS_H
 #define RECTIFIER_KERNELS_H
@@ -13,16 +13,16 @@
 #include <numpy/ndarraytypes.h>
 #include <numpy/ufuncobject.h>
 
-/* relu: float16/32/64 and every integer type (kept, exact). */
-#define RECT_RELU_NTYPES 13
-/* derivatives and backward passes: float16/32/64 (integers follow NumPy's casting to float64). */
-#define RECT_FLOAT_NTYPES 3
+#include "ufuncs.h"
+
+/* INTS ufuncs: float16/32/64 and every integer type (kept, exact). */
+#define RECT_INTS_NTYPES 13
+/* FLOATS ufuncs: float16/32/64 (integers are cast to float64 by module.c's type resolver). */
+#define RECT_FLOATS_NTYPES 3
 
 typedef struct {
     const char *target;
-    PyUFuncGenericFunction relu[RECT_RELU_NTYPES];
-    PyUFuncGenericFunction relu_grad[RECT_FLOAT_NTYPES];
-    PyUFuncGenericFunction relu_backward[RECT_FLOAT_NTYPES];
+    PyUFuncGenericFunction loops[RECT_NUFUNCS][RECT_INTS_NTYPES];
 } rect_kernel_table;
 
 extern const rect_kernel_table rect_kernels_baseline;

@@ -4,8 +4,10 @@
  * in-place branch (out aliases an input exactly; NumPy copies partial overlaps for us) and a
  * strided branch for everything else. The model is NumPy's fast_loop_macros.h.
  *
- * Parameters (at_zero, slopes, ...) arrive as extra ufunc inputs; when the parameter is a
- * broadcast scalar (stride 0) it is loaded once, outside the loop.
+ * Parameters (at_zero, slopes, ...) arrive as extra ufunc inputs; when the parameters are
+ * broadcast scalars (stride 0) they are loaded once, outside the loop. Inputs rather than the
+ * loop's data pointer, because a parameter can also be an array (prelu's per-channel weight,
+ * rrelu's sampled slopes) and NumPy then broadcasts it for free.
  */
 #ifndef RECTIFIER_LOOPS_H
 #define RECTIFIER_LOOPS_H
@@ -18,15 +20,14 @@
 #include <fenv.h>
 
 /*
- * The vectorised compares on a NaN input raise the IEEE invalid flag, which NumPy would report as
- * "RuntimeWarning: invalid value". NaN in, NaN out is the contract, not an error, and no kernel
- * performs an invalid operation on non-NaN input, so each loop restores the flag it found.
+ * The vectorised compares on a NaN input raise the IEEE invalid flag, and the branch-free
+ * kernels evaluate every piece and select one, so a discarded piece may overflow, divide by
+ * zero or underflow. NumPy would report those flags as RuntimeWarnings; none of them is an error
+ * (the selected result is the contract's value), so each loop restores the flags it found.
  */
-#define RECT_FPE_SAVE const int rect_invalid_before_ = fetestexcept(FE_INVALID)
-#define RECT_FPE_RESTORE                   \
-    if (!rect_invalid_before_) {            \
-        feclearexcept(FE_INVALID);          \
-    }
+#define RECT_FPE_SAVE const int rect_fpe_before_ = fetestexcept(FE_ALL_EXCEPT)
+#define RECT_FPE_RESTORE                                        \
+    feclearexcept(FE_ALL_EXCEPT & ~rect_fpe_before_);
 
 #if defined(__GNUC__) || defined(__clang__)
 #define RECT_RESTRICT __restrict__
@@ -34,50 +35,33 @@
 #define RECT_RESTRICT
 #endif
 
-/* out = FN(x) */
-#define RECT_LOOP_1(NAME, TIN, TOUT, FN)                                                        \
-    static void NAME(char **args, npy_intp const *dims, npy_intp const *steps, void *data)     \
-    {                                                                                           \
-        (void)data;                                                                             \
-        RECT_FPE_SAVE;                                                                          \
-        const npy_intp n = dims[0];                                                             \
-        char *ip = args[0], *op = args[1];                                                      \
-        const npy_intp is = steps[0], os = steps[1];                                            \
-        if (is == (npy_intp)sizeof(TIN) && os == (npy_intp)sizeof(TOUT)) {                     \
-            if (ip == op) {                                                                     \
-                TIN *p = (TIN *)ip;                                                             \
-                for (npy_intp i = 0; i < n; i++) {                                              \
-                    const TIN x = p[i];                                                         \
-                    ((TOUT *)p)[i] = FN(x);                                                     \
-                }                                                                               \
-            }                                                                                   \
-            else {                                                                              \
-                const TIN *RECT_RESTRICT in = (const TIN *)ip;                                  \
-                TOUT *RECT_RESTRICT out = (TOUT *)op;                                           \
-                for (npy_intp i = 0; i < n; i++) {                                              \
-                    out[i] = FN(in[i]);                                                         \
-                }                                                                               \
-            }                                                                                   \
+/*
+ * out = FN(x, p) and out = FN(g, x, p), p a const T[K] of parameters (trailing ufunc inputs).
+ * When every parameter has stride 0 (a broadcast scalar, the usual case) they are loaded once,
+ * outside the loop, and the contiguous branch is a plain restrict loop the compiler vectorises.
+ */
+#define RECT_PARAMS_HOIST(K, T, FIRST)                                                          \
+    T p[(K) > 0 ? (K) : 1] = {0};                                                               \
+    int hoisted = 1;                                                                            \
+    for (int k = 0; k < (K); k++) {                                                             \
+        if (steps[(FIRST) + k] != 0) {                                                          \
+            hoisted = 0;                                                                        \
         }                                                                                       \
         else {                                                                                  \
-            for (npy_intp i = 0; i < n; i++, ip += is, op += os) {                              \
-                *(TOUT *)op = FN(*(const TIN *)ip);                                             \
-            }                                                                                   \
+            p[k] = *(const T *)args[(FIRST) + k];                                               \
         }                                                                                       \
-        RECT_FPE_RESTORE                                                                        \
     }
 
-/* out = FN(x, p), p usually a broadcast scalar parameter */
-#define RECT_LOOP_1P(NAME, T, FN)                                                               \
+#define RECT_LOOP_X(NAME, T, K, FN)                                                             \
     static void NAME(char **args, npy_intp const *dims, npy_intp const *steps, void *data)     \
     {                                                                                           \
         (void)data;                                                                             \
         RECT_FPE_SAVE;                                                                          \
         const npy_intp n = dims[0];                                                             \
-        char *ip = args[0], *pp = args[1], *op = args[2];                                       \
-        const npy_intp is = steps[0], ps = steps[1], os = steps[2];                             \
-        if (is == (npy_intp)sizeof(T) && ps == 0 && os == (npy_intp)sizeof(T)) {                \
-            const T p = *(const T *)pp;                                                         \
+        char *ip = args[0], *op = args[1 + (K)];                                                \
+        const npy_intp is = steps[0], os = steps[1 + (K)];                                      \
+        RECT_PARAMS_HOIST(K, T, 1)                                                              \
+        if (hoisted && is == (npy_intp)sizeof(T) && os == (npy_intp)sizeof(T)) {                \
             if (ip == op) {                                                                     \
                 T *io = (T *)ip;                                                                \
                 for (npy_intp i = 0; i < n; i++) {                                              \
@@ -93,26 +77,33 @@
                 }                                                                               \
             }                                                                                   \
         }                                                                                       \
+        else if (hoisted) {                                                                     \
+            for (npy_intp i = 0; i < n; i++, ip += is, op += os) {                              \
+                *(T *)op = FN(*(const T *)ip, p);                                               \
+            }                                                                                   \
+        }                                                                                       \
         else {                                                                                  \
-            for (npy_intp i = 0; i < n; i++, ip += is, pp += ps, op += os) {                    \
-                *(T *)op = FN(*(const T *)ip, *(const T *)pp);                                  \
+            for (npy_intp i = 0; i < n; i++, ip += is, op += os) {                              \
+                for (int k = 0; k < (K); k++) {                                                 \
+                    p[k] = *(const T *)(args[1 + k] + i * steps[1 + k]);                        \
+                }                                                                               \
+                *(T *)op = FN(*(const T *)ip, p);                                               \
             }                                                                                   \
         }                                                                                       \
         RECT_FPE_RESTORE                                                                        \
     }
 
-/* out = FN(g, x, p): fused backward passes, p usually a broadcast scalar parameter */
-#define RECT_LOOP_2P(NAME, T, FN)                                                               \
+#define RECT_LOOP_GX(NAME, T, K, FN)                                                            \
     static void NAME(char **args, npy_intp const *dims, npy_intp const *steps, void *data)     \
     {                                                                                           \
         (void)data;                                                                             \
         RECT_FPE_SAVE;                                                                          \
         const npy_intp n = dims[0];                                                             \
-        char *gp = args[0], *ip = args[1], *pp = args[2], *op = args[3];                        \
-        const npy_intp gs = steps[0], is = steps[1], ps = steps[2], os = steps[3];              \
-        if (gs == (npy_intp)sizeof(T) && is == (npy_intp)sizeof(T) && ps == 0 &&                \
+        char *gp = args[0], *ip = args[1], *op = args[2 + (K)];                                 \
+        const npy_intp gs = steps[0], is = steps[1], os = steps[2 + (K)];                       \
+        RECT_PARAMS_HOIST(K, T, 2)                                                              \
+        if (hoisted && gs == (npy_intp)sizeof(T) && is == (npy_intp)sizeof(T) &&                \
             os == (npy_intp)sizeof(T)) {                                                        \
-            const T p = *(const T *)pp;                                                         \
             if (op == gp || op == ip) {                                                         \
                 const T *g = (const T *)gp, *in = (const T *)ip;                                \
                 T *out = (T *)op;                                                               \
@@ -130,9 +121,17 @@
                 }                                                                               \
             }                                                                                   \
         }                                                                                       \
+        else if (hoisted) {                                                                     \
+            for (npy_intp i = 0; i < n; i++, gp += gs, ip += is, op += os) {                    \
+                *(T *)op = FN(*(const T *)gp, *(const T *)ip, p);                               \
+            }                                                                                   \
+        }                                                                                       \
         else {                                                                                  \
-            for (npy_intp i = 0; i < n; i++, gp += gs, ip += is, pp += ps, op += os) {          \
-                *(T *)op = FN(*(const T *)gp, *(const T *)ip, *(const T *)pp);                  \
+            for (npy_intp i = 0; i < n; i++, gp += gs, ip += is, op += os) {                    \
+                for (int k = 0; k < (K); k++) {                                                 \
+                    p[k] = *(const T *)(args[2 + k] + i * steps[2 + k]);                        \
+                }                                                                               \
+                *(T *)op = FN(*(const T *)gp, *(const T *)ip, p);                               \
             }                                                                                   \
         }                                                                                       \
         RECT_FPE_RESTORE                                                                        \

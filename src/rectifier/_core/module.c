@@ -18,32 +18,31 @@
 #include "kernels.h"
 #include "threads.h"
 
-/* ---- type lists: the order matches the tables in kernels.c -------------------------------- */
+/* ---- type lists: the order matches the rows in kernels.c ---------------------------------- */
 
-static char relu_types[RECT_RELU_NTYPES * 2] = {
-    NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE,
-    NPY_BYTE, NPY_BYTE, NPY_UBYTE, NPY_UBYTE, NPY_SHORT, NPY_SHORT, NPY_USHORT, NPY_USHORT,
-    NPY_INT, NPY_INT, NPY_UINT, NPY_UINT, NPY_LONG, NPY_LONG, NPY_ULONG, NPY_ULONG,
-    NPY_LONGLONG, NPY_LONGLONG, NPY_ULONGLONG, NPY_ULONGLONG,
-};
-static char float_types_1p[RECT_FLOAT_NTYPES * 3] = {
-    NPY_HALF, NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE,
-};
-static char float_types_2p[RECT_FLOAT_NTYPES * 4] = {
-    NPY_HALF, NPY_HALF, NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT,
-    NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE,
+static const char floats_types[RECT_FLOATS_NTYPES] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
+/* Integers first: NumPy takes the first loop every input casts to safely, and with a Python int
+   parameter (hardtanh(int8_array, -1, 1)) float16 would qualify before int8. */
+static const char ints_types[RECT_INTS_NTYPES] = {
+    NPY_BYTE, NPY_UBYTE, NPY_SHORT, NPY_USHORT, NPY_INT, NPY_UINT, NPY_LONG, NPY_ULONG,
+    NPY_LONGLONG, NPY_ULONGLONG, NPY_HALF, NPY_FLOAT, NPY_DOUBLE,
 };
 /* The ufuncs keep pointers to these, so they live as long as the module. */
 static rect_kernel_table active;
 
 /*
  * Every loop is registered as rect_loop_entry (threads.c) with a rect_loop_info as its data:
- * the chosen target's serial loop, and the size from which threads pay off. The threshold was
- * measured on a 2-core machine: a thread start costs ~20-40 us, relu streams ~4 GB/s per core
- * out of cache, so below ~2**18 elements one thread is faster.
+ * the chosen target's serial loop, and the size from which threads pay off. Measured on a 2-core
+ * machine: a thread start costs ~20-40 us; relu streams ~4 GB/s per core out of cache, so below
+ * ~2**18 elements one thread is faster (CHEAP). The exp-based kernels take ~2.5 ns per float32
+ * element (silu, one AVX-512 thread), but on the 2-core test VM starting the second thread cost
+ * far more than the lead's figure: silu on 65,536 elements took 151 us on one thread and 498 us
+ * on two, on 262,144 elements 813 us and 459 us (medians, lightly loaded). So SMOOTH splits from
+ * 2**17, between the two.
  */
-#define RECT_MIN_PARALLEL ((npy_intp)1 << 18)
-#define RECT_MAX_LOOPS 64
+#define RECT_MIN_PARALLEL_CHEAP ((npy_intp)1 << 18)
+#define RECT_MIN_PARALLEL_SMOOTH ((npy_intp)1 << 17)
+#define RECT_MAX_LOOPS (RECT_NUFUNCS * RECT_INTS_NTYPES)
 static rect_loop_info loop_infos[RECT_MAX_LOOPS];
 static int n_loop_infos = 0;
 
@@ -72,31 +71,60 @@ rect_type_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **op
             return -1;
         }
     }
+    /*
+     * Float-only ufuncs on integer inputs: NumPy would pick the first loop an integer casts to
+     * safely (float16 for int8, float32 for int16). SEMANTICS.md says integers become float64,
+     * so when every input is an integer (no float operand to follow) the float64 loop is used.
+     */
+    if (ufunc->ntypes == RECT_FLOATS_NTYPES && type_tup == NULL) {
+        int all_int = 1;
+        for (int i = 0; i < ufunc->nin; i++) {
+            const char kind = PyArray_DESCR(operands[i])->kind;
+            all_int &= (kind == 'i' || kind == 'u');
+        }
+        if (all_int) {
+            const int nop = ufunc->nin + ufunc->nout;
+            for (int i = 0; i < nop; i++) {
+                out_dtypes[i] = PyArray_DescrFromType(NPY_DOUBLE);
+            }
+            if (PyUFunc_ValidateCasting(ufunc, casting, operands, out_dtypes) < 0) {
+                for (int i = 0; i < nop; i++) {
+                    Py_CLEAR(out_dtypes[i]);
+                }
+                return -1;
+            }
+            return 0;
+        }
+    }
     return PyUFunc_DefaultTypeResolver(ufunc, casting, operands, type_tup, out_dtypes);
 }
 
 /* ---- ufunc creation ---------------------------------------------------------------------- */
 
 static int
-add_ufunc(PyObject *module, PyUFuncGenericFunction *serial, char *types, int ntypes, int nin,
-          const char *name, const char *doc)
+add_ufunc(PyObject *module, PyUFuncGenericFunction *serial, const char *typecodes, int ntypes,
+          int nin, npy_intp min_parallel, const char *name, const char *doc)
 {
     /* Arrays the ufunc keeps: allocated once per ufunc for the life of the process. */
+    const int nargs = nin + 1;
     PyUFuncGenericFunction *funcs = PyMem_Calloc(ntypes, sizeof(*funcs));
     void **data = PyMem_Calloc(ntypes, sizeof(*data));
-    if (funcs == NULL || data == NULL || n_loop_infos + ntypes > RECT_MAX_LOOPS) {
+    char *types = PyMem_Calloc((size_t)ntypes * nargs, 1);
+    if (funcs == NULL || data == NULL || types == NULL || n_loop_infos + ntypes > RECT_MAX_LOOPS) {
         PyMem_Free(funcs);
         PyMem_Free(data);
+        PyMem_Free(types);
         PyErr_NoMemory();
         return -1;
     }
     for (int i = 0; i < ntypes; i++) {
         rect_loop_info *info = &loop_infos[n_loop_infos++];
         info->serial = serial[i];
-        info->nargs = nin + 1;
-        info->min_parallel = RECT_MIN_PARALLEL;
+        info->nargs = nargs;
+        info->min_parallel = min_parallel;
         funcs[i] = rect_loop_entry;
         data[i] = info;
+        memset(types + (size_t)i * nargs, typecodes[i], nargs);
     }
     PyObject *uf = PyUFunc_FromFuncAndData(funcs, data, types, ntypes, nin, 1, PyUFunc_None,
                                            name, doc, 0);
@@ -108,6 +136,24 @@ add_ufunc(PyObject *module, PyUFuncGenericFunction *serial, char *types, int nty
         Py_DECREF(uf);
         return -1;
     }
+    return 0;
+}
+
+/* Creates every ufunc of the list in ufuncs.h. */
+static int
+add_ufuncs(PyObject *module)
+{
+#define RECT_X_ADD(NAME, A, K, TYPES, PAR, DOC)                                                  \
+    if (add_ufunc(module, active.loops[RECT_ID_##NAME], TYPES##_types, RECT_##TYPES##_NTYPES,    \
+                  (A) + (K), RECT_MIN_PARALLEL_##PAR, #NAME, DOC) < 0) {                         \
+        return -1;                                                                               \
+    }
+#define INTS_types ints_types
+#define FLOATS_types floats_types
+    RECT_UFUNC_LIST(RECT_X_ADD)
+#undef INTS_types
+#undef FLOATS_types
+#undef RECT_X_ADD
     return 0;
 }
 
@@ -237,19 +283,7 @@ PyInit__core(void)
     if (m == NULL) {
         return NULL;
     }
-    if (rect_threads_init() < 0 || choose_target(m) < 0 ||
-        add_ufunc(m, active.relu, relu_types, RECT_RELU_NTYPES, 1, "relu",
-                  "relu(x, /, out=None, *, where=True, ...)\n\n"
-                  "Rectified linear unit, max(x, 0), elementwise. NaN stays NaN; -0.0 gives +0.0;\n"
-                  "integer dtypes are kept and exact.") < 0 ||
-        add_ufunc(m, active.relu_grad, float_types_1p, RECT_FLOAT_NTYPES, 2, "relu_grad",
-                  "relu_grad(x, at_zero, /, out=None, *, where=True, ...)\n\n"
-                  "Derivative of relu: 1 where x > 0, at_zero where x == 0, 0 where x < 0, NaN at NaN.") < 0 ||
-        add_ufunc(m, active.relu_backward, float_types_2p, RECT_FLOAT_NTYPES, 3, "relu_backward",
-                  "relu_backward(grad, x, at_zero, /, out=None, *, where=True, ...)\n\n"
-                  "Fused backward pass grad * relu'(x) as a select: grad where x > 0, at_zero*grad\n"
-                  "where x == 0 (exactly 0 when at_zero == 0), 0 where x < 0, NaN where x is NaN.\n"
-                  "x may be the relu output instead of its input (same mask).") < 0) {
+    if (rect_threads_init() < 0 || choose_target(m) < 0 || add_ufuncs(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -63,6 +63,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print only a JSON list of records")
     p.add_argument(
+        "--accuracy",
+        action="store_true",
+        help="measure the worst error in ULP against mpmath (rectifier, PyTorch and the naive "
+        "NumPy formula on the same inputs) instead of timing; needs mpmath",
+    )
+    p.add_argument(
         "--doctor",
         action="store_true",
         help="time the doctor's overhead on PyTorch models instead (needs torch)",
@@ -147,6 +153,32 @@ def _cell(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else "-" if v is None else str(v)
 
 
+def _run_accuracy(args: argparse.Namespace) -> int:
+    try:  # imported only here: it needs mpmath, and timing does not
+        from rectifier import accuracy
+
+        accuracy._mp()
+    except ImportError as exc:
+        raise UsageError(f"--accuracy needs mpmath ({exc}); pip install mpmath") from None
+    functions = _split(args.function, accuracy.SMOOTH)
+    other = [f for f in functions if f not in accuracy.SMOOTH]
+    if other:
+        raise UsageError(
+            f"--accuracy: {', '.join(other)}: not a function with rounding error (the exact ones "
+            f"are checked bit for bit by the tests); choose from {', '.join(accuracy.SMOOTH)}"
+        )
+    dtypes = _split(args.dtype, accuracy.DTYPES)
+    bad = [d for d in dtypes if d not in accuracy.DTYPES]
+    if bad:
+        raise UsageError(f"--dtype: {bad[0]!r} is not one of {', '.join(accuracy.DTYPES)}")
+    records = accuracy.measure(functions, dtypes=dtypes)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) for r in records], indent=1))
+    else:
+        print(accuracy.format_table(records))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     # torch's OpenMP workers spin for a while after each op; interleaved with rectifier's own
     # threads on a machine with few cores, the spinning workers steal the cores both need and
@@ -155,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if args.doctor:
         return _run_doctor(args.json, _parse_repeats(args.repeats))
+    if args.accuracy:
+        return _run_accuracy(args)
     functions = _split(args.function, tuple(bench.REGISTRY))
     ops = _split(args.op, bench.DEFAULT_OPS)
     dtypes = _split(args.dtype, bench.DEFAULT_DTYPES)
