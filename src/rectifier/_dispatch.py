@@ -78,6 +78,14 @@ def apply(
     """Run ``op`` ('forward', 'grad' or 'backward') of ``rec`` on ``arrays``."""
     func = func_name(rec, op)
     values = tuple(p.validate(func, params[p.name]) for p in rec.all_params(op))
+    # NumPy arrays, the common case, go straight to the ufunc: on small arrays the library
+    # lookup below would cost more than the kernel.
+    if out is None or type(out) is np.ndarray:
+        for a in arrays:
+            if type(a) is not np.ndarray:
+                break
+        else:
+            return rec.ufunc_for(op)(*arrays, *values, out=out)
     lib = B.common_library(func, **dict(zip(names, arrays, strict=True)))
     if lib == B.NUMPY:
         if out is not None and not isinstance(out, np.ndarray):

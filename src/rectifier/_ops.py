@@ -29,6 +29,8 @@ class Param:
     check: Callable[[float], str | None] = lambda v: None
 
     def validate(self, func: str, value: Any) -> float:
+        if type(value) is float and self.check(value) is None:  # the common case, fast
+            return value
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TypeError(
                 f"{func}: {self.name} must be a real number, got {type(value).__name__} "
@@ -68,6 +70,9 @@ AT_ZERO = Param(
     "value in [0, 1]; Bertoin et al. (NeurIPS 2021) show the choice matters in float16/32",
     _unit_interval,
 )
+
+
+_UFUNC_FIELD = {"forward": "ufunc", "grad": "grad_ufunc", "backward": "backward_ufunc"}
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,8 @@ class OpRecord:
         return self.params if op == "forward" else self.params + self.grad_params
 
     def ufunc_for(self, op: str) -> np.ufunc:
-        return {"forward": self.ufunc, "grad": self.grad_ufunc, "backward": self.backward_ufunc}[op]
+        # An attribute lookup, not a dict built per call: this is on every call's path.
+        return getattr(self, _UFUNC_FIELD[op])
 
 
 # ---- peers: the naive NumPy formulas and PyTorch's ops (the benchmark's and accuracy's peers) --
