@@ -79,6 +79,9 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
         except RuntimeError as error:
             result["mismatch"] = str(error)
         Path(out_dir, f"rank{rank}.json").write_text(json.dumps(result))
+        # Tear down together: a rank that destroys the group (rank 0 hosts the store) while the
+        # other is still using it can abort the other under load.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
