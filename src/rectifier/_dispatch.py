@@ -77,7 +77,8 @@ def apply(
 ) -> Any:
     """Run ``op`` ('forward', 'grad' or 'backward') of ``rec`` on ``arrays``."""
     func = func_name(rec, op)
-    values = tuple(p.validate(func, params[p.name]) for p in rec.all_params(op))
+    ps = rec.all_params(op)
+    values = tuple([p.validate(func, params[p.name]) for p in ps]) if ps else ()
     # NumPy arrays, the common case, go straight to the ufunc: on small arrays the library
     # lookup below would cost more than the kernel.
     if out is None or type(out) is np.ndarray:
@@ -100,7 +101,9 @@ def apply(
             return _write_out(func, lib, None, out)
         return rec.ufunc_for(op)(*arrays, *values)
     kw = {p.name: v for p, v in zip(rec.all_params(op), values, strict=True)}
-    if lib == B.TORCH and op == "forward" and rec.torch_forward is not None and not kw:
+    # torch's own forward op only where it meets SEMANTICS.md (torch's silu, gelu, mish and
+    # hardswish give NaN at -inf); otherwise the generic implementation.
+    if lib == B.TORCH and op == "forward" and rec.torch_matches and rec.torch_forward and not kw:
         result = rec.torch_forward(*arrays)
     else:
         xp = _namespace(arrays[-1], lib)
