@@ -48,6 +48,67 @@ def _check_dtype(func: str, names: tuple[str, ...], arrays: tuple[Any, ...]) -> 
             )
 
 
+def explain(
+    func: str, exc: Exception, arrays: tuple[Any, ...], names: tuple[str, ...], out: Any
+) -> Exception:
+    """A NumPy ufunc error, reworded to name the function, the argument at fault and the fix.
+
+    Only called once a ufunc has raised, so the common path pays nothing. NumPy's own texts
+    ("output array is read-only", "operands could not be broadcast together with shapes
+    (3,) () (4,)") name neither the function nor the argument.
+
+    >>> explain("relu", ValueError("output array is read-only"), (np.ones(2),), ("x",),
+    ...         np.broadcast_to(1.0, (2,)))
+    ValueError('relu: out is read-only; pass a writable array, or out=None for a new one')
+    """
+    if str(exc).startswith(f"{func}:"):  # the kernels' own dtype errors already say it all
+        return exc
+    shapes = [np.shape(a) for a in arrays]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        given = " and ".join(f"{n} has shape {s}" for n, s in zip(names, shapes, strict=True))
+        return ValueError(
+            f"{func}: {given}, which do not broadcast together; pass arrays of one shape "
+            "(or shapes NumPy can broadcast)"
+        )
+    if isinstance(out, np.ndarray):
+        if not out.flags.writeable:
+            return ValueError(
+                f"{func}: out is read-only; pass a writable array, or out=None for a new one"
+            )
+        try:
+            fits = np.broadcast_shapes(shape, out.shape) == out.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            return ValueError(
+                f"{func}: out has shape {out.shape}, but the result has shape {shape}; pass "
+                f"out of shape {shape}, or out=None"
+            )
+        if isinstance(exc, TypeError):
+            return TypeError(
+                f"{func}: out has dtype {out.dtype}, which cannot hold the result ({exc}); "
+                "pass out of the result's dtype, or out=None"
+            )
+    return (TypeError if isinstance(exc, TypeError) else ValueError)(f"{func}: {exc}")
+
+
+def call_ufunc(
+    func: str,
+    ufunc: np.ufunc,
+    arrays: tuple[Any, ...],
+    names: tuple[str, ...],
+    out: Any,
+    *params: Any,
+) -> Any:
+    """``ufunc(*arrays, *params, out=out)``, with its errors reworded by :func:`explain`."""
+    try:
+        return ufunc(*arrays, *params, out=out)
+    except (TypeError, ValueError) as exc:
+        raise explain(func, exc, arrays, names, out) from None
+
+
 def _write_out(func: str, lib: str, result: Any, out: Any) -> Any:
     if out is None:
         return result
@@ -86,7 +147,11 @@ def apply(
             if type(a) is not np.ndarray:
                 break
         else:
-            return rec.ufunc_for(op)(*arrays, *values, out=out)
+            # try costs nothing until it raises (Python 3.11); no extra call frame here.
+            try:
+                return rec.ufunc_for(op)(*arrays, *values, out=out)
+            except (TypeError, ValueError) as exc:
+                raise explain(func, exc, arrays, names, out) from None
     lib = B.common_library(func, **dict(zip(names, arrays, strict=True)))
     if lib == B.NUMPY:
         if out is not None and not isinstance(out, np.ndarray):
@@ -94,7 +159,7 @@ def apply(
                 f"{func}: out must be a numpy.ndarray, got {type(out).__name__}; "
                 "pass an array of the result's shape and dtype, or out=None"
             )
-        return rec.ufunc_for(op)(*arrays, *values, out=out)
+        return call_ufunc(func, rec.ufunc_for(op), arrays, names, out, *values)
     _check_dtype(func, names, arrays)
     if lib == B.DASK:
         if out is not None:
