@@ -113,12 +113,32 @@ def _write_out(func: str, lib: str, result: Any, out: Any) -> Any:
     if out is None:
         return result
     if lib == B.TORCH:
+        import torch  # the caller's tensors are torch's, so it is imported already
+
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(
+                f"{func}: out must be a torch.Tensor for torch inputs, got {type(out).__name__}; "
+                "pass a tensor of the result's shape and dtype, or out=None"
+            )
+        if not torch.can_cast(result.dtype, out.dtype):
+            # copy_ would cast silently (a float result truncated into an integer tensor).
+            raise TypeError(
+                f"{func}: out has dtype {out.dtype}, which cannot hold the {result.dtype} "
+                "result; pass out of the result's dtype, or out=None"
+            )
         if tuple(out.shape) != tuple(result.shape):
             raise ValueError(
                 f"{func}: out has shape {tuple(out.shape)}, expected {tuple(result.shape)}; "
                 "pass an array of the result's shape or out=None"
             )
-        return out.copy_(result)
+        try:
+            return out.copy_(result)
+        except RuntimeError as exc:  # an expanded (stride-0) or autograd-leaf out
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ValueError(
+                f"{func}: cannot write into out ({reason}); pass a writable tensor of its own "
+                "memory, or out=None"
+            ) from None
     if lib == B.CUPY:
         out[...] = result
         return out
