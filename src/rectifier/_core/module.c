@@ -241,14 +241,32 @@ static PyObject *
 set_num_threads(PyObject *self, PyObject *arg)
 {
     (void)self;
-    const long n = PyLong_AsLong(arg);
+    /* An int (or NumPy integer), never a bool, a float or a string: 2.5 threads is a mistake. */
+    if (PyBool_Check(arg) || !PyIndex_Check(arg)) {
+        PyErr_Format(PyExc_TypeError,
+                     "set_num_threads: n must be an integer, got %s %R; pass e.g. 4",
+                     Py_TYPE(arg)->tp_name, arg);
+        return NULL;
+    }
+    int overflow = 0;
+    PyObject *index = PyNumber_Index(arg);
+    if (index == NULL) {
+        return NULL;
+    }
+    long n = PyLong_AsLongAndOverflow(index, &overflow);
+    Py_DECREF(index);
     if (n == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    if (n < 1 || rect_set_num_threads((int)n) < 0) {
+    if (overflow != 0) {
+        n = overflow > 0 ? LONG_MAX : LONG_MIN;
+    }
+    /* Clamp before the cast to int: (int)(2**32 + 1) would be 1, silently. Large counts are
+       capped at the pool's maximum by rect_set_num_threads. */
+    if (n < 1 || rect_set_num_threads(n > INT_MAX ? INT_MAX : (int)n) < 0) {
         PyErr_Format(PyExc_ValueError,
-                     "set_num_threads: n must be a positive integer, got %ld; use 1 for "
-                     "single-threaded kernels", n);
+                     "set_num_threads: n must be a positive integer, got %R; use 1 for "
+                     "single-threaded kernels", arg);
         return NULL;
     }
     Py_RETURN_NONE;
