@@ -47,9 +47,12 @@ def atomic_write(
     '0 0 0 1 2\\n'
     """
     p = check_output_path(path, force=force)
-    fd, tmp = tempfile.mkstemp(
-        dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".part"
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".part"
+        )
+    except OSError as exc:  # name the output, not the temporary file the user never asked for
+        raise OSError(exc.errno, exc.strerror, str(p)) from None
     try:
         # mkstemp creates the file 0600; give it the permissions a plain open() would.
         umask = os.umask(0)
@@ -60,7 +63,10 @@ def atomic_write(
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, tmp):
+            # A full disk while writing says no file name (or the temporary one): name the output.
+            raise OSError(exc.errno, exc.strerror, str(p)) from None
         raise
