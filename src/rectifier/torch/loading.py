@@ -563,6 +563,16 @@ def _array_source(
         arr, key = _npz_member(path, spec)
         what = f"{spec}[{key}]"
     else:
+        with open(path, "rb") as f:
+            magic = f.read(len(np.lib.format.MAGIC_PREFIX))
+        if not magic:
+            raise UsageError(f"data {spec!r} is empty (0 bytes); expected a .npy or .npz file")
+        if magic != np.lib.format.MAGIC_PREFIX:
+            # np.load would take it for a pickle and say "object arrays are refused".
+            raise UsageError(
+                f"data {spec!r} is not a .npy or .npz file (it does not start with the .npy "
+                "magic string); save the inputs with numpy.save"
+            )
         try:
             arr = np.load(path, mmap_mode="r", allow_pickle=False)
         except ValueError as exc:
