@@ -376,7 +376,7 @@ def replace_activations(
         found_by = "fx"
 
     new_for: dict[int, nn.Module] = {}  # id(old) -> new: a shared module is replaced once
-    replaced: list[str] = []
+    swaps: list[tuple[nn.Module, str, nn.Module, str]] = []  # (parent, name, new, path)
     # remove_duplicate=False visits every (parent, name) that holds a shared module.
     for parent_path, parent in model.named_modules(remove_duplicate=False):
         # parent._modules, not named_children(): that skips a module registered twice.
@@ -404,10 +404,14 @@ def replace_activations(
                 new_for[id(child)] = new
             if new is child:
                 continue
-            setattr(parent, name, new)
-            path = f"{parent_path}.{name}" if parent_path else name
-            if path not in replaced:
-                replaced.append(path)
+            swaps.append((parent, name, new, f"{parent_path}.{name}" if parent_path else name))
+    # Swap only once every factory call has succeeded: a factory that raises (or returns a
+    # non-module) at the third site must not leave the first two replaced.
+    replaced: list[str] = []
+    for parent, name, new, path in swaps:
+        setattr(parent, name, new)
+        if path not in replaced:
+            replaced.append(path)
 
     return ReplaceResult(
         replaced=replaced, functional=functional, functional_found_by=found_by, note=note
