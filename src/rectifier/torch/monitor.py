@@ -68,10 +68,12 @@ compiled in place, ``monitor.model._call_impl(x)``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -283,6 +285,16 @@ class _RectifierMode(TorchFunctionMode):
         return out
 
 
+def _non_negative(func: str, name: str, value: Any) -> float:
+    """``value`` as a float, checked finite and >= 0 (tau, max_dead, max_dormant)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{func}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        # NaN would make every comparison False: no unit dormant, silently.
+        raise ValueError(f"{func}: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 class Monitor:
     """Count, per unit, the positive outputs and mean ``|h|`` of every rectifier in ``model``.
 
@@ -336,8 +348,12 @@ class Monitor:
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"Monitor needs an nn.Module, got {type(model).__name__}")
-        if int(every) < 1:
-            raise ValueError(f"every must be >= 1, got {every}")
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)):
+            raise TypeError(
+                f"Monitor: every must be an integer, got {type(every).__name__} {every!r}"
+            )
+        if every < 1:
+            raise ValueError(f"Monitor: every must be >= 1, got {every}")
         self.every = int(every)
         self.model = _unwrap(model)
         if hasattr(model, "_orig_mod") or getattr(self.model, "_compiled_call_impl", None):
@@ -346,7 +362,7 @@ class Monitor:
                 "module (monitor.model) on the batches to diagnose",
                 stacklevel=2,
             )
-        self.tau = float(tau)
+        self.tau = _non_negative("Monitor", "tau", tau)
         self.unit_dims = dict(unit_dims or {})
         self.distributed = distributed
         self.history: list[dict] = []
@@ -533,7 +549,9 @@ class Monitor:
         must call it; the counts are summed over the ranks (after checking that all ranks saw the
         same sites, a ``RuntimeError`` otherwise) and every rank gets the same, global report.
         """
-        tau = self.tau if tau is None else float(tau)
+        tau = self.tau if tau is None else _non_negative("Monitor.report", "tau", tau)
+        max_dead = _non_negative("Monitor.report", "max_dead", max_dead)
+        max_dormant = _non_negative("Monitor.report", "max_dormant", max_dormant)
         sites = list(self._sites.values())
         if distributed is None:
             distributed = self.distributed
