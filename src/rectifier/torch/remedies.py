@@ -218,6 +218,17 @@ _INPLACE_ARG = {
 }
 
 
+def _check_model(func: str, model: Any, generator: Any = None) -> None:
+    """TypeError for a model that is not an nn.Module (or a generator that is not one)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{func}: model must be a torch.nn.Module, got {type(model).__name__}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"{func}: generator must be a torch.Generator or None, got {type(generator).__name__}; "
+            "pass torch.Generator().manual_seed(seed)"
+        )
+
+
 def _arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
     if len(node.args) > index:
         return node.args[index]
@@ -342,6 +353,12 @@ def replace_activations(
     >>> model[1]
     LeakyReLU(negative_slope=0.01, inplace=True)
     """
+    _check_model("replace_activations", model)
+    if not callable(factory):
+        raise TypeError(
+            f"replace_activations: factory must be callable (old module -> new module), got "
+            f"{type(factory).__name__}"
+        )
     model = _unwrap(model)
     kinds = tuple(kinds)
     unknown = sorted(set(kinds) - set(MODULE_KINDS.values()))
@@ -1037,6 +1054,13 @@ def recycle(
     >>> torch.equal(model(x), before)
     True
     """
+    _check_model("recycle", model, generator)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        # Checked now: it is used after the weights have changed, too late to refuse cleanly.
+        raise TypeError(
+            f"recycle: optimizer must be a torch.optim.Optimizer or None, got "
+            f"{type(optimizer).__name__}"
+        )
     if not isinstance(report, Report):
         raise TypeError(f"recycle: report must be a rectifier.torch.Report, not {type(report)}")
     tau = float(report.tau if tau is None else tau)
@@ -1216,6 +1240,7 @@ def rai_init_(model: nn.Module, *, generator: torch.Generator | None = None) -> 
     >>> torch.equal(model[4].weight, head)  # the output layer feeds no ReLU: left alone
     True
     """
+    _check_model("rai_init_", model, generator)
     inner = _unwrap(model)
     try:
         targets = _rai_targets_from_graph(inner, fx.symbolic_trace(inner))
