@@ -61,7 +61,12 @@ def explain(
     ...         np.broadcast_to(1.0, (2,)))
     ValueError('relu: out is read-only; pass a writable array, or out=None for a new one')
     """
-    if str(exc).startswith(f"{func}:"):  # the kernels' own dtype errors already say it all
+    text = str(exc)
+    if text.startswith(f"{func}: input "):  # the kernels' dtype error: "input 1" -> "x"
+        index, _, rest = text[len(func) + 8 :].partition(" ")
+        if index.isdigit() and int(index) < len(names):
+            return type(exc)(f"{func}: {names[int(index)]} {rest}")
+    if text.startswith(f"{func}:"):
         return exc
     shapes = [np.shape(a) for a in arrays]
     try:
