@@ -77,6 +77,11 @@ def explain(
             f"{func}: {given}, which do not broadcast together; pass arrays of one shape "
             "(or shapes NumPy can broadcast)"
         )
+    if out is not None and not isinstance(out, np.ndarray):
+        return TypeError(
+            f"{func}: out must be a numpy.ndarray, got {type(out).__name__}; pass an array of "
+            "the result's shape and dtype, or out=None"
+        )
     if isinstance(out, np.ndarray):
         if not out.flags.writeable:
             return ValueError(
