@@ -138,6 +138,8 @@ def _prelu_weight(func: str, x: Any, weight: Any, axis: int) -> tuple[Any, Any, 
     if w.dtype.kind not in "iuf":
         raise TypeError(f"{func}: weight has dtype {w.dtype}; pass a real number or array")
     w = w.astype(dtype)
+    if not np.all(np.isfinite(w)):  # as a scalar weight is checked (O.WEIGHT)
+        raise ValueError(f"{func}: weight must hold finite numbers, got {w.tolist()!r}"[:300])
     if w.ndim > 1:
         raise ValueError(
             f"{func}: weight must be a number or 1-d (one slope per channel), got shape {w.shape}"
