@@ -888,13 +888,13 @@ def _cli_rows() -> list[Cli]:
     add("no permission", "apply", "noperm.npy", "-o", "outdir/y.npy", subprocess=True,
         unreadable=("noperm.npy",), words=("Permission denied", "noperm.npy"))  # fmt: skip
     add("no permission", "apply", "x.npy", "-o", "ro/y.npy", subprocess=True,
-        read_only_dirs=("ro",), words=("Permission denied", "y.npy"))  # fmt: skip
+        read_only_dirs=("ro",), words=("Permission denied", "ro/y.npy"))  # fmt: skip
     add("no permission", *D, "noperm.pt", *R, subprocess=True, unreadable=("noperm.pt",),
         words=("noperm.pt",))  # fmt: skip
     add("no permission", *D, "torch.nn:ReLU", "--data", "noperm.npy", subprocess=True,
         unreadable=("noperm.npy",), words=("noperm.npy",))  # fmt: skip
     add("no permission", "plot", "-o", "ro/p.png", subprocess=True, read_only_dirs=("ro",),
-        words=("Permission denied", "p.png"))  # fmt: skip
+        words=("Permission denied", "ro/p.png"))  # fmt: skip
     add("truncated file", "apply", "trunc.npy", "-o", "outdir/y.npy", subprocess=True,
         words=("truncated",))  # fmt: skip
     add("pickle runs code", *D, "evil.pt", *R, subprocess=True, words=("--trust-pickle",),
