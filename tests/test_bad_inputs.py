@@ -808,10 +808,10 @@ def _cli_rows() -> list[Cli]:
             words=("No space left", f"y.{kind}"))  # fmt: skip
     # -- doctor: models
     add("missing file", *D, "missing.pt", *R, words=("not found",))
-    add("empty file", *D, "empty.pt", *R, words=("empty.pt",))
-    add("truncated file", *D, "trunc.pt", *R, words=("trunc.pt",))
-    add("wrong format", *D, "text.pt", *R, words=("text.pt",))
-    add("wrong format", *D, "x.npy", *R, words=("x.npy",))
+    add("empty file", *D, "empty.pt", *R, words=("empty.pt", "empty (0 bytes)"))
+    add("truncated file", *D, "trunc.pt", *R, words=("trunc.pt", "truncated zip"))
+    add("wrong format", *D, "text.pt", *R, words=("text.pt", "neither a zip archive nor"))
+    add("wrong format", *D, "x.npy", *R, words=("x.npy", "NumPy .npy array"))
     add("directory as file", *D, "adir.pt", *R, words=("directory",))
     add("pickle runs code", *D, "evil.pt", *R, words=("--trust-pickle",), no_marker=True)
     add("pickle runs code", *D, "evil.pkl", *R, words=("--trust-pickle",), no_marker=True)
@@ -826,18 +826,22 @@ def _cli_rows() -> list[Cli]:
     add("wrong shape", *D, FACTORY, "--random-inputs", "5", words=("does not accept",),
         models_made=True)  # fmt: skip
     add("wrong shape", *D, FACTORY, "--weights", "wrong_weights.pt", *R,
-        words=("do not fit",), models_made=True)  # fmt: skip
+        words=("do not fit", "Missing key"), models_made=True)  # fmt: skip
     add("missing file", *D, FACTORY, "--weights", "missing.pt", *R, words=("not found",),
         models_made=True)  # fmt: skip
-    add("wrong format", *D, FACTORY, "--weights", "text.pt", *R, words=("text.pt",),
+    add("wrong format", *D, FACTORY, "--weights", "text.pt", *R, words=("not a state dict",),
         models_made=True)  # fmt: skip
-    add("directory as file", *D, FACTORY, "--weights", "adir.pt", *R, words=("adir.pt",),
+    add("directory as file", *D, FACTORY, "--weights", "adir.pt", *R, words=("directory",),
         models_made=True)  # fmt: skip
     # -- doctor: data
     add("missing file", *D, FACTORY, "--data", "missing.npy", words=("not found",),
         models_made=True)  # fmt: skip
     add("empty file", *D, FACTORY, "--data", "empty.npy", words=("empty",), models_made=True)
-    add("empty file", *D, FACTORY, "--data", "empty.npz", words=("empty.npz",), models_made=True)
+    add("empty file", *D, FACTORY, "--data", "empty.npz", words=("empty (0",), models_made=True)
+    add("truncated file", *D, FACTORY, "--weights", "trunc.pt", *R, words=("truncated zip",),
+        models_made=True)  # fmt: skip
+    add("wrong format", *D, FACTORY, "--weights", "x.npy", *R, words=("NumPy .npy",),
+        models_made=True)  # fmt: skip
     add("truncated file", *D, FACTORY, "--data", "trunc.npy", words=("trunc.npy",),
         models_made=True)  # fmt: skip
     add("truncated file", *D, FACTORY, "--data", "trunc.npz", words=("trunc.npz",),

@@ -249,6 +249,25 @@ def _refuse_pickle(path: str) -> UsageError:
     )
 
 
+def _not_a_pickle(path: str) -> str | None:
+    """What a file that torch.load refused is, when it cannot be a pickle; None if it may be.
+
+    torch.load reads any non-zip file as a pickle, so a text file or a .npy array would be
+    reported as a pickle and the user told to pass --trust-pickle: wrong, and bad advice.
+    """
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(np.lib.format.MAGIC_PREFIX):
+        return "a NumPy .npy array"
+    if not head:
+        return "empty (0 bytes)"
+    if head.startswith(b"PK"):  # torch.save's zip format: fine if zipfile can open it
+        return "a damaged or truncated zip archive" if _zip_names(Path(path)) is None else None
+    if not head.startswith(b"\x80"):  # pickles of protocol 2 and up (torch.save's too) do
+        return "neither a zip archive nor a pickle"
+    return None
+
+
 def _safe_load(path: str) -> Any:
     """``torch.load(weights_only=True)``: its restricted unpickler runs no code from the file."""
     with warnings.catch_warnings():
@@ -261,6 +280,12 @@ def _load_torch_save(path: str, *, trust_pickle: bool) -> nn.Module:
     try:
         obj = _safe_load(path)
     except Exception as exc:
+        what = None if trust_pickle else _not_a_pickle(path)
+        if what is not None:
+            raise UsageError(
+                f"model {path!r} is not a model file PyTorch can read (a TorchScript "
+                f"archive, a torch.export .pt2 program or a saved module): it is {what}"
+            ) from None
         if "weights only load failed" in str(exc).lower():
             if not trust_pickle:
                 raise _refuse_pickle(path) from None
@@ -310,11 +335,18 @@ def _state_dict_from(obj: Any, path: str) -> dict[str, torch.Tensor]:
 
 
 def _load_weights(model: nn.Module, path: str) -> None:
+    if Path(path).is_dir():
+        raise UsageError(f"weights {path!r} is a directory; give the state dict file")
     if not Path(path).is_file():
         raise UsageError(f"weights file {path!r} not found")
     try:
         obj = _safe_load(path)
     except Exception as exc:
+        what = _not_a_pickle(path)
+        if what is not None:
+            raise UsageError(
+                f"weights {path!r} are not a state dict saved with torch.save: the file is {what}"
+            ) from None
         if "weights only load failed" in str(exc).lower():
             raise UsageError(
                 f"weights {path!r} hold pickled Python objects, not just tensors; they were not "
@@ -325,9 +357,10 @@ def _load_weights(model: nn.Module, path: str) -> None:
     try:
         model.load_state_dict(state, strict=True)
     except Exception as exc:
-        raise UsageError(
-            f"weights {path!r} do not fit the model: {_one_line(format_exception(exc, 400))}"
-        ) from None
+        # torch lists the missing and unexpected keys on the lines after the first: keep them.
+        detail = _one_line(str(exc))
+        detail = detail if len(detail) <= 400 else detail[:397] + "..."
+        raise UsageError(f"weights {path!r} do not fit the model: {detail}") from None
 
 
 def load_model(
@@ -559,14 +592,14 @@ def _array_source(
     spec: str, *, batch_size: int, batches: int | None, dtype: torch.dtype
 ) -> DataSource:
     path = Path(spec)
+    if path.stat().st_size == 0:
+        raise UsageError(f"data {spec!r} is empty (0 bytes); expected a .npy or .npz file")
     if path.suffix.lower() == ".npz" or zipfile.is_zipfile(path):
         arr, key = _npz_member(path, spec)
         what = f"{spec}[{key}]"
     else:
         with open(path, "rb") as f:
             magic = f.read(len(np.lib.format.MAGIC_PREFIX))
-        if not magic:
-            raise UsageError(f"data {spec!r} is empty (0 bytes); expected a .npy or .npz file")
         if magic != np.lib.format.MAGIC_PREFIX:
             # np.load would take it for a pickle and say "object arrays are refused".
             raise UsageError(
