@@ -54,7 +54,7 @@ import torch
 from torch import nn
 
 import rectifier
-from rectifier import _files, cli, ufuncs
+from rectifier import _files, cli, studies, ufuncs
 from rectifier._ops import REGISTRY
 from rectifier.api import FUNCTIONS
 from rectifier.torch import Monitor, Report, rai_init_, recycle, replace_activations
@@ -538,6 +538,28 @@ def _model_rows() -> list[Model]:
          lambda m: recycle(m, _dead_report(m), tau=0.0), ValueError, ("recycle", "residual")),
         ("bad parameter", "recycle-untraceable", UntraceableNet,
          lambda m: recycle(m, _dead_report(m), tau=0.0), ValueError, ("recycle",)),
+        ("wrong type or dtype", "Monitor-unit_dims-not-a-mapping", _mlp,
+         lambda m: Monitor(m, unit_dims=[1]), TypeError, ("Monitor", "unit_dims")),
+        ("wrong type or dtype", "Monitor-unit_dims-str-dim", _mlp,
+         lambda m: Monitor(m, unit_dims={"1": "1"}), TypeError, ("Monitor", "unit_dims")),
+        ("wrong type or dtype", "Monitor-distributed-str", _mlp,
+         lambda m: Monitor(m, distributed="yes"), TypeError, ("Monitor", "distributed")),
+        ("bad parameter", "Report.from_sites-tau-nan", _mlp,
+         lambda m: Report.from_sites([], tau=math.nan), ValueError, ("from_sites", "tau")),
+        ("wrong type or dtype", "Report.from_sites-not-sites", _mlp,
+         lambda m: Report.from_sites([m], tau=0.1), TypeError, ("from_sites", "SiteReport")),
+        ("wrong type or dtype", "Report.from_dict-not-a-report", _mlp,
+         lambda m: Report.from_dict({"sites": []}), KeyError, ("tau",)),
+        ("bad parameter", "studies.run-unknown-study", _mlp,
+         lambda m: studies.run("nope"), KeyError, ("nope", "born-dead")),
+        ("bad parameter", "studies.run-unknown-option", _mlp,
+         lambda m: studies.run("cost", quick=True, colour="red"), TypeError, ("cost", "colour")),
+        ("bad parameter", "studies.run-trials-too-few", _mlp,
+         lambda m: studies.run("born-dead", quick=True, trials=3), ValueError, ("trials",)),
+        ("wrong type or dtype", "studies.run-threads-str", _mlp,
+         lambda m: studies.run("cost", threads="2"), TypeError, ("threads",)),
+        ("bad parameter", "studies.run-threads-zero", _mlp,
+         lambda m: studies.run("cost", threads=0), ValueError, ("threads",)),
         ("wrong type or dtype", "rai_init_-model-not-module", _mlp,
          lambda m: rai_init_(list(m.children())), TypeError, ("rai_init_", "model")),
         ("wrong type or dtype", "rai_init_-generator-not-generator", _mlp,
@@ -599,6 +621,10 @@ def make_files(d: Path) -> None:
     (d / "binary.csv").write_bytes(b"\xff\xfe\x00\x01")
     np.save(d / "obj.npy", np.array([1.0, None], dtype=object), allow_pickle=True)
     np.savez(d / "obj.npz", a=np.array([1.0, None], dtype=object))
+    evil = np.empty(1, dtype=object)
+    evil[0] = Evil()
+    np.save(d / "evil_obj.npy", evil, allow_pickle=True)
+    np.savez(d / "evil_obj.npz", a=evil)
     np.save(d / "bool.npy", np.array([True, False]))
     np.save(d / "complex.npy", np.array([1j]))
     np.save(d / "nan.npy", np.full((6, 4), np.nan))
@@ -817,6 +843,14 @@ def _cli_rows() -> list[Cli]:
     add("pickle runs code", *D, "evil.pkl", *R, words=("--trust-pickle",), no_marker=True)
     add("pickle runs code", *D, FACTORY, "--weights", "evil.pt", *R, words=("pickled",),
         no_marker=True, models_made=True)  # fmt: skip
+    add("pickle runs code", "apply", "evil_obj.npy", "-o", "outdir/y.npy", words=("pickle",),
+        no_marker=True)  # fmt: skip
+    add("pickle runs code", "apply", "evil_obj.npz", "-o", "outdir/y.npz", words=("pickle",),
+        no_marker=True)  # fmt: skip
+    add("pickle runs code", *D, FACTORY, "--data", "evil_obj.npy", words=("pickle",),
+        no_marker=True, models_made=True)  # fmt: skip
+    add("pickle runs code", *D, FACTORY, "--data", "evil_obj.npz", words=("pickle",),
+        no_marker=True, models_made=True)  # fmt: skip
     add("factory raises", *D, f"{HERE}:raising_factory", *R, words=("factory", "failed"))
     add("factory raises", *D, f"{HERE}:int_factory", *R, words=("not a torch.nn.Module",))
     add("factory raises", *D, f"{HERE}:no_such_factory", *R, words=("no attribute",))
@@ -934,7 +968,9 @@ def test_every_public_function_and_subcommand_has_rows():
     assert set(ufuncs.__all__) <= api_names
     torch_names = {n.split("-")[0].split(".")[0] for n in (r.name for r in ROWS
                    if isinstance(r, Model))}  # fmt: skip
-    assert {"Monitor", "replace_activations", "recycle", "rai_init_"} <= torch_names
+    assert {"Monitor", "Report", "replace_activations", "recycle", "rai_init_", "studies"} <= (
+        torch_names
+    )
     commands = {r.argv[0] for r in ROWS if isinstance(r, Cli)}
     assert set(cli.COMMANDS) <= commands
 

@@ -75,9 +75,17 @@ def run(
     """
     import torch
 
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be an integer, got {type(threads).__name__} {threads!r}")
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     module = get(name)
+    unknown = sorted(set(opts) - set(options(name)))
+    if unknown:  # else the study's own run() says "unexpected keyword argument", naming no study
+        raise TypeError(
+            f"study {name!r} has no option {unknown[0]!r}; its options: "
+            f"{', '.join(options(name)) or 'none'}"
+        )
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

@@ -68,7 +68,6 @@ compiled in place, ``monitor.model._call_impl(x)``.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -83,7 +82,7 @@ from torch.utils.hooks import RemovableHandle
 
 from rectifier.torch import distributed as _distributed
 from rectifier.torch._sites import MODULE_KINDS, site_name
-from rectifier.torch.report import MAX_DEAD, MAX_DORMANT, Report, SiteReport
+from rectifier.torch.report import MAX_DEAD, MAX_DORMANT, Report, SiteReport, non_negative
 
 __all__ = ["Monitor"]
 
@@ -285,16 +284,6 @@ class _RectifierMode(TorchFunctionMode):
         return out
 
 
-def _non_negative(func: str, name: str, value: Any) -> float:
-    """``value`` as a float, checked finite and >= 0 (tau, max_dead, max_dormant)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{func}: {name} must be a number, got {type(value).__name__} {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        # NaN would make every comparison False: no unit dormant, silently.
-        raise ValueError(f"{func}: {name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
 class Monitor:
     """Count, per unit, the positive outputs and mean ``|h|`` of every rectifier in ``model``.
 
@@ -362,7 +351,22 @@ class Monitor:
                 "module (monitor.model) on the batches to diagnose",
                 stacklevel=2,
             )
-        self.tau = _non_negative("Monitor", "tau", tau)
+        self.tau = non_negative("Monitor", "tau", tau)
+        if unit_dims is not None and not (
+            isinstance(unit_dims, Mapping)
+            and all(
+                isinstance(k, str) and isinstance(v, (int, np.integer))
+                for k, v in unit_dims.items()
+            )
+        ):
+            raise TypeError(
+                "Monitor: unit_dims must map site names or module paths to dimensions, e.g. "
+                f"{{'features.1': 1}}; got {unit_dims!r}"
+            )
+        if distributed not in (None, True, False):
+            raise TypeError(
+                f"Monitor: distributed must be None, True or False, got {distributed!r}"
+            )
         self.unit_dims = dict(unit_dims or {})
         self.distributed = distributed
         self.history: list[dict] = []
@@ -549,9 +553,9 @@ class Monitor:
         must call it; the counts are summed over the ranks (after checking that all ranks saw the
         same sites, a ``RuntimeError`` otherwise) and every rank gets the same, global report.
         """
-        tau = self.tau if tau is None else _non_negative("Monitor.report", "tau", tau)
-        max_dead = _non_negative("Monitor.report", "max_dead", max_dead)
-        max_dormant = _non_negative("Monitor.report", "max_dormant", max_dormant)
+        tau = self.tau if tau is None else non_negative("Monitor.report", "tau", tau)
+        max_dead = non_negative("Monitor.report", "max_dead", max_dead)
+        max_dormant = non_negative("Monitor.report", "max_dormant", max_dormant)
         sites = list(self._sites.values())
         if distributed is None:
             distributed = self.distributed

@@ -35,11 +35,23 @@ Definitions (per unit ``i`` of one site, over all the data the monitor saw):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+
+def non_negative(func: str, name: str, value: Any) -> float:
+    """``value`` as a float, checked finite and >= 0 (tau, max_dead, max_dormant)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{func}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        # NaN would make every comparison False: no unit dormant, silently.
+        raise ValueError(f"{func}: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
 
 __all__ = ["BORN_DEAD_KINDS", "MAX_DEAD", "MAX_DORMANT", "Report", "SiteReport"]
 
@@ -239,7 +251,13 @@ class Report:
         max_dormant: float = MAX_DORMANT,
     ) -> Report:
         """Gather site reports and derive ``born_dead`` and ``healthy`` (see the module docs)."""
+        tau = non_negative("Report.from_sites", "tau", tau)
+        max_dead = non_negative("Report.from_sites", "max_dead", max_dead)
+        max_dormant = non_negative("Report.from_sites", "max_dormant", max_dormant)
         sites = list(sites)
+        bad = [type(s).__name__ for s in sites if not isinstance(s, SiteReport)]
+        if bad:
+            raise TypeError(f"Report.from_sites: sites must be SiteReport objects, got a {bad[0]}")
         born_dead = any(s.kind in BORN_DEAD_KINDS and s.all_dead for s in sites)
         units = sum(s.units for s in sites)
         dead = sum(s.dead for s in sites) / units if units else 0.0
