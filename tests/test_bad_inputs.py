@@ -339,6 +339,19 @@ def _special_api_rows() -> list[Api]:
                 words,
             )
         )
+    # torch tensors where only NumPy works: never a silent conversion to a NumPy result.
+    for ident, fn, make, words in (
+        ("prelu-torch-x-array-weight", r.prelu,
+         lambda: ((torch.ones(2, 3),), {"weight": torch.full((3,), 0.1)}), ("prelu", "weight")),
+        ("prelu_grad-torch-x-array-weight", r.prelu_grad,
+         lambda: ((torch.ones(2, 3),), {"weight": np.ones(3)}), ("prelu_grad", "weight")),
+        ("prelu_backward-torch-x-array-weight", r.prelu_backward,
+         lambda: ((torch.ones(2, 3), torch.ones(2, 3)), {"weight": np.ones(3)}),
+         ("prelu_backward", "weight")),
+        ("rrelu-training-torch", r.rrelu,
+         lambda: ((torch.ones(2, 3),), {"training": True}), ("rrelu", "training")),
+    ):  # fmt: skip
+        rows.append(Api("wrong type or dtype", ident, fn, make, TypeError, words))
     # set_num_threads / get_num_threads
     for label, value, exc in (
         ("str", "2", TypeError),

@@ -132,6 +132,13 @@ def leaky_relu_backward(
 
 def _prelu_weight(func: str, x: Any, weight: Any, axis: int) -> tuple[Any, Any, tuple[int, ...]]:
     """(x, weight shaped to broadcast along axis, the axes grad_weight sums over)."""
+    if not _is_numpy(x, weight):
+        # np.asarray would turn a torch tensor into a NumPy result, dropping device and autograd.
+        raise TypeError(
+            f"{func}: a per-channel weight needs NumPy arrays, got x of type "
+            f"{type(x).__name__} and weight of type {type(weight).__name__}; for torch tensors "
+            "use torch.nn.functional.prelu, or pass a single number as weight"
+        )
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     w = np.asarray(weight)
@@ -250,6 +257,11 @@ def rrelu(
         raise TypeError(
             f"rrelu: rng must be a numpy.random.Generator, got "
             f"{type(rng).__name__}; pass np.random.default_rng(seed)"
+        )
+    if not _is_numpy(x):  # the slopes come from a NumPy Generator: NumPy arrays only
+        raise TypeError(
+            f"rrelu: training=True needs a NumPy array, got {type(x).__name__}; for torch "
+            "tensors use torch.nn.functional.rrelu(x, lower, upper, training=True)"
         )
     xa = np.asarray(x)
     dtype = xa.dtype if xa.dtype.kind == "f" else np.dtype(np.float64)
