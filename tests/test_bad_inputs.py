@@ -24,16 +24,16 @@ temporary file with) returns a file that takes 64 bytes and then fails with ``EN
 write on a full file system does; mounting a tiny tmpfs needs privileges CI may not have.
 
 Permission rows: ``chmod 000`` (or a read-only directory) only stops a process without root's
-CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH. When the tests run as root, the subprocess drops those
-two capabilities from its bounding set before it starts, so the kernel refuses the access for
-real, exactly as for an ordinary user. Where that cannot be done (root without CAP_SETPCAP) the
-row is skipped with that reason printed, never passed silently.
+CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH. When the tests run as root, the child process drops those
+two capabilities from its bounding set and then execs ``python -m rectifier`` (which so starts
+without them), so the kernel refuses the access for real, exactly as for an ordinary user.
+Where that cannot be done (root without CAP_SETPCAP) the row is skipped with that reason
+printed, never passed silently.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import io
@@ -920,6 +920,7 @@ def _cli_rows() -> list[Cli]:
     add("bad parameter", "study", "born-dead", "--threads", "0", words=("--threads",))
     add("bad parameter", "study", "born-dead", "--seed", "x", words=("--seed",))
     add("output exists", "study", "relu-prime", "--png", "exists.png", words=("exists",))
+    add("bad parameter", "study", "list", "--png", "outdir/f.png", words=("writes no file",))
     add("output exists", "study", "all", "--html", "adir.npy", words=("directory",))
     add("output exists", "study", "relu-prime", "--png", "nodir/f.png", words=("does not exist",))
     add("full disk", "study", "relu-prime", "--png", "outdir/f.png", disk_full=True,
@@ -1066,33 +1067,37 @@ def _tree(d: Path) -> dict[str, tuple]:
     return out
 
 
-def _drop_dac() -> None:
-    """In the child, before exec: give up root's permission to ignore file modes."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
-        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+# Run by the child itself, then exec'd into ``python -m rectifier`` (no preexec_fn: forking a
+# process that has threads is unsafe). Exit 77: the capabilities could not be dropped.
+_DROP_DAC_AND_EXEC = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+    if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+        print(os.strerror(ctypes.get_errno()), file=sys.stderr)
+        sys.exit(77)
+os.execv(sys.executable, [sys.executable, "-m", "rectifier", *sys.argv[1:]])
+"""
 
 
 def _run_subprocess(row: Cli, d: Path) -> tuple[int, str, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", **row.env}
-    kwargs: dict[str, Any] = {}
+    launcher = ["-m", "rectifier"]
     if os.geteuid() == 0 and (row.unreadable or row.read_only_dirs):
-        kwargs["preexec_fn"] = _drop_dac
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "rectifier", *row.argv],
-            cwd=d,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            **kwargs,
-        )
-    except subprocess.SubprocessError as exc:  # preexec_fn failed: root without CAP_SETPCAP
+        # Root ignores file modes: give up that power first, so the kernel refuses for real.
+        launcher = ["-c", _DROP_DAC_AND_EXEC]
+    proc = subprocess.run(
+        [sys.executable, *launcher, *row.argv],
+        cwd=d,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if proc.returncode == 77:
         pytest.skip(
-            f"running as root and cannot drop CAP_DAC_OVERRIDE ({exc}): the kernel would "
-            "grant every permission, so no permission error can be produced"
+            f"running as root and cannot drop CAP_DAC_OVERRIDE ({proc.stderr.strip()}): the "
+            "kernel would grant every permission, so no permission error can be produced"
         )
     return proc.returncode, proc.stdout, proc.stderr
 

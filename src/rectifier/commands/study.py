@@ -98,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
 
     name = args.name
     if name == "list":
+        if args.png or args.html:  # else silently ignored: the user expects a file
+            raise UsageError("'rectifier study list' writes no file; drop --png/--html")
         return _list()
     if name != "all" and name not in studies.STUDIES:
         raise UsageError(
