@@ -28,6 +28,7 @@
 
 static atomic_int num_threads = 1;
 static atomic_int parallel_busy = 0;
+static atomic_long parallel_calls = 0; /* calls split so far (the tests read it) */
 
 int rect_default_num_threads(void)
 {
@@ -48,6 +49,8 @@ int rect_default_num_threads(void)
 
 int rect_get_num_threads(void) { return atomic_load(&num_threads); }
 
+long rect_parallel_calls(void) { return atomic_load(&parallel_calls); }
+
 int rect_set_num_threads(int n)
 {
     if (n < 1) {
@@ -57,8 +60,23 @@ int rect_set_num_threads(int n)
     return 0;
 }
 
+#if RECT_HAVE_PTHREADS
+/*
+ * fork() copies only the thread that called it: if another thread was inside a parallel call at
+ * that moment, the child inherits the busy flag with no one left to clear it, and would run
+ * every later call on one thread. The child starts with the flag clear.
+ */
+static void clear_busy_in_child(void) { atomic_store(&parallel_busy, 0); }
+#endif
+
 int rect_threads_init(void)
 {
+#if RECT_HAVE_PTHREADS
+    static int atfork_registered = 0;
+    if (!atfork_registered && pthread_atfork(NULL, NULL, clear_busy_in_child) == 0) {
+        atfork_registered = 1;
+    }
+#endif
     const char *env = getenv("RECTIFIER_NUM_THREADS");
     if (env != NULL && env[0] != '\0') {
         char *end = NULL;
@@ -134,6 +152,7 @@ void rect_loop_entry(char **args, npy_intp const *dims, npy_intp const *steps, v
         info->nargs <= RECT_MAX_ARGS) {
         int expected = 0;
         if (atomic_compare_exchange_strong(&parallel_busy, &expected, 1)) {
+            atomic_fetch_add(&parallel_calls, 1);
             run_parallel(info, args, n, steps, nthreads);
             atomic_store(&parallel_busy, 0);
             return;
