@@ -147,7 +147,8 @@ needs_thread_rusage = pytest.mark.skipif(
 
 @needs_thread_rusage
 @pytest.mark.parametrize(
-    "f", [rectifier.relu, lambda x: rectifier.relu_backward(x, x), _core._limit1],
+    "f",
+    [rectifier.relu, lambda x: rectifier.relu_backward(x, x), _core._limit1],
     ids=["relu", "relu_backward", "limit"],
 )
 def test_new_outputs_are_first_touched_by_the_threads_that_fill_them(f):

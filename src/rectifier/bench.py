@@ -711,7 +711,7 @@ class GoalResult:
 
 def run_goals(
     repeats: int = DEFAULT_REPEATS,
-    goals: Sequence[Goal] = GOALS,
+    goals: Sequence[Goal] | None = None,
     threads: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[list[GoalResult], list[BenchRecord]]:
@@ -719,10 +719,11 @@ def run_goals(
     judge each goal on ratios of medians from that one run.
 
     >>> g = Goal("tiny", "relu", "forward", "out", 1000, "numpy", 100.0)
-    >>> results, recs = run_goals(7, [g])
+    >>> results, recs = run_goals(7, [g])  # goals=None: the issue's goals (GOALS)
     >>> results[0].met, sorted(r.impl for r in recs)
     (True, ['numpy', 'rectifier'])
     """
+    goals = GOALS if goals is None else goals
     cases: dict[tuple[str, str, str, int], list[str]] = {}
     for g in goals:
         impls = cases.setdefault((g.function, g.op, g.mode, g.n), ["rectifier"])
@@ -748,7 +749,7 @@ def format_goals(results: Sequence[GoalResult]) -> str:
 
     >>> g = Goal("relu vs numpy", "relu", "forward", "out", 10, "numpy", 0.8)
     >>> print(format_goals([GoalResult(g, 0.5), GoalResult(g, None)]))
-    goal           n   rectifier / peer  target  met
+    goal           n   rectifier / peer  target   met
     relu vs numpy  10              0.50  <= 0.80  yes
     relu vs numpy  10                 -  <= 0.80  no (peer not run)
     """
@@ -756,13 +757,22 @@ def format_goals(results: Sequence[GoalResult]) -> str:
     for r in results:
         met = "yes" if r.met else "no" if r.ratio is not None else "no (peer not run)"
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
-        rows.append((r.goal.label, f"{r.goal.n:.0e}" if r.goal.n >= 10**6 else str(r.goal.n),
-                     ratio, f"<= {r.goal.target:.2f}", met))
+        rows.append(
+            (
+                r.goal.label,
+                f"{r.goal.n:.0e}" if r.goal.n >= 10**6 else str(r.goal.n),
+                ratio,
+                f"<= {r.goal.target:.2f}",
+                met,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = []
     for row in rows:
-        cells = [c.rjust(w) if i in (1, 2) and row is not rows[0] else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            c.rjust(w) if i in (1, 2) and row is not rows[0] else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -804,22 +814,32 @@ def plot(
                     if (r.function, r.op, r.mode, r.impl, r.dtype) == (f, op, mode, impl, dt)
                 )
                 if pts:
-                    ax.plot(*zip(*pts, strict=True), styles[k % len(styles)], marker="o",
-                            ms=3, color=colors[impl], label=f"{impl} {dt}")
+                    ax.plot(
+                        *zip(*pts, strict=True),
+                        styles[k % len(styles)],
+                        marker="o",
+                        ms=3,
+                        color=colors[impl],
+                        label=f"{impl} {dt}",
+                    )
         ax.set_xscale("log")
         ax.set_xlabel("n (elements)")
         ax.set_ylabel("GB/s (bytes read + written / median time)")
-        title = {"out": "into an existing output", "inplace": "in place",
-                 "alloc": "allocating the output"}[mode]
+        title = {
+            "out": "into an existing output",
+            "inplace": "in place",
+            "alloc": "allocating the output",
+        }[mode]
         ax.set_title(f"{f} {op}, {title}")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, ncol=2)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     if facts:
         fig.suptitle(
             f"{facts.get('cpu')}, {facts.get('cores_available')} cores, "
-            f"{facts.get('threads')} threads, SIMD {facts.get('simd_target')}", fontsize=9
+            f"{facts.get('threads')} threads, SIMD {facts.get('simd_target')}",
+            fontsize=9,
         )
     fig.tight_layout()
     with atomic_write(path, "wb", force=force) as fh:

@@ -242,7 +242,13 @@ def run(args: argparse.Namespace) -> int:
             results, records = bench.run_goals(repeats, threads=threads, progress=progress)
         else:
             records = bench.run_bench(
-                functions, ops, dtypes, sizes, repeats, progress=progress, modes=modes,
+                functions,
+                ops,
+                dtypes,
+                sizes,
+                repeats,
+                progress=progress,
+                modes=modes,
                 threads=threads,
             )
     facts = bench.machine_facts()
