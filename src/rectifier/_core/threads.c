@@ -1,7 +1,7 @@
 /*
- * A parallel split of one inner-loop call. Threads are created per call and joined before
- * returning: a large array takes milliseconds, a thread start some tens of microseconds, and no
- * pool means nothing to break after fork() and nothing shared between calls.
+ * A parallel split of one inner-loop call. Threads are created per call: a large array takes
+ * milliseconds, a thread start some tens of microseconds, and no pool means nothing to break
+ * after fork() and nothing shared between calls.
  *
  * Only one call at a time runs in parallel (a process-wide flag): a second Python thread that
  * calls a kernel meanwhile runs its loop on its own thread, so concurrent callers never start
@@ -93,51 +93,116 @@ int rect_threads_init(void)
 }
 
 #if RECT_HAVE_PTHREADS
+/*
+ * One parallel call: the work is cut into chunks that the caller and the helper threads claim
+ * from a shared counter, so a thread that starts late (a busy machine: its core is running
+ * someone else) simply takes fewer chunks instead of holding everyone up, as a fixed
+ * one-slice-per-thread split did. The caller returns as soon as every chunk is done; a helper
+ * that has not even started by then finds nothing to claim and exits. The job lives on the heap
+ * and the last thread to leave frees it, so no helper is ever joined (or waited for) needlessly.
+ */
 typedef struct {
     PyUFuncGenericFunction serial;
+    int nargs;
     char *args[RECT_MAX_ARGS];
-    npy_intp n;
-    npy_intp const *steps;
-} rect_slice;
+    npy_intp steps[RECT_MAX_ARGS];
+    npy_intp n, chunk;
+    long nchunks;
+    atomic_long next;  /* next chunk to claim */
+    long done;         /* chunks finished (under mu) */
+    atomic_int refs;   /* threads still holding the job */
+    pthread_mutex_t mu;
+    pthread_cond_t all_done;
+} rect_job;
 
-static void *run_slice(void *arg)
+static void job_release(rect_job *job)
 {
-    rect_slice *s = (rect_slice *)arg;
-    s->serial(s->args, &s->n, s->steps, NULL);
+    if (atomic_fetch_sub(&job->refs, 1) == 1) {
+        pthread_cond_destroy(&job->all_done);
+        pthread_mutex_destroy(&job->mu);
+        free(job);
+    }
+}
+
+/* Claim and run chunks until none are left. */
+static void job_work(rect_job *job)
+{
+    char *args[RECT_MAX_ARGS];
+    long c;
+    while ((c = atomic_fetch_add(&job->next, 1)) < job->nchunks) {
+        const npy_intp start = (npy_intp)c * job->chunk;
+        npy_intp len = job->n - start < job->chunk ? job->n - start : job->chunk;
+        for (int k = 0; k < job->nargs; k++) {
+            args[k] = job->args[k] + start * job->steps[k];
+        }
+        job->serial(args, &len, job->steps, NULL);
+        pthread_mutex_lock(&job->mu);
+        if (++job->done == job->nchunks) {
+            pthread_cond_signal(&job->all_done);
+        }
+        pthread_mutex_unlock(&job->mu);
+    }
+}
+
+static void *helper_main(void *arg)
+{
+    rect_job *job = (rect_job *)arg;
+    job_work(job);
+    job_release(job);
     return NULL;
 }
+
+/* Chunks per thread: enough to even out a late start, few enough that each one is long. */
+#define RECT_CHUNKS_PER_THREAD 8
 
 static void run_parallel(const rect_loop_info *info, char **args, npy_intp n,
                          npy_intp const *steps, int nthreads)
 {
-    rect_slice slices[RECT_MAX_THREADS];
-    pthread_t tids[RECT_MAX_THREADS];
-    int started[RECT_MAX_THREADS] = {0};
-    npy_intp per = (n + nthreads - 1) / nthreads;
-    per = (per + RECT_SLICE_ALIGN - 1) / RECT_SLICE_ALIGN * RECT_SLICE_ALIGN;
-    int used = 0;
-    for (npy_intp start = 0; start < n && used < nthreads; start += per, used++) {
-        rect_slice *s = &slices[used];
-        s->serial = info->serial;
-        s->steps = steps;
-        s->n = (n - start < per) ? n - start : per;
-        for (int k = 0; k < info->nargs; k++) {
-            s->args[k] = args[k] + start * steps[k];
+    rect_job *job = (rect_job *)malloc(sizeof(rect_job));
+    if (job == NULL) {
+        info->serial(args, &n, steps, NULL);
+        return;
+    }
+    job->serial = info->serial;
+    job->nargs = info->nargs;
+    for (int k = 0; k < info->nargs; k++) {
+        job->args[k] = args[k];
+        job->steps[k] = steps[k];
+    }
+    npy_intp chunk = n / ((npy_intp)nthreads * RECT_CHUNKS_PER_THREAD);
+    chunk = (chunk + RECT_SLICE_ALIGN - 1) / RECT_SLICE_ALIGN * RECT_SLICE_ALIGN;
+    job->n = n;
+    job->chunk = chunk > 0 ? chunk : RECT_SLICE_ALIGN;
+    job->nchunks = (long)((n + job->chunk - 1) / job->chunk);
+    atomic_init(&job->next, 0);
+    job->done = 0;
+    atomic_init(&job->refs, 1);
+    pthread_mutex_init(&job->mu, NULL);
+    pthread_cond_init(&job->all_done, NULL);
+
+    pthread_attr_t attr;
+    const int have_attr = pthread_attr_init(&attr) == 0 &&
+                          pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
+    const long helpers = nthreads - 1 < job->nchunks - 1 ? nthreads - 1 : job->nchunks - 1;
+    for (long t = 0; t < helpers && have_attr; t++) {
+        atomic_fetch_add(&job->refs, 1);
+        pthread_t tid;
+        if (pthread_create(&tid, &attr, helper_main, job) != 0) {
+            atomic_fetch_sub(&job->refs, 1); /* the caller does its share instead */
+            break;
         }
     }
-    /* Slice 0 runs on the calling thread; a thread that fails to start runs here too. */
-    for (int t = 1; t < used; t++) {
-        started[t] = pthread_create(&tids[t], NULL, run_slice, &slices[t]) == 0;
+    if (have_attr) {
+        pthread_attr_destroy(&attr);
     }
-    run_slice(&slices[0]);
-    for (int t = 1; t < used; t++) {
-        if (started[t]) {
-            pthread_join(tids[t], NULL);
-        }
-        else {
-            run_slice(&slices[t]);
-        }
+    job_work(job);
+    /* Chunks a helper claimed may still be running: wait for them, not for idle helpers. */
+    pthread_mutex_lock(&job->mu);
+    while (job->done < job->nchunks) {
+        pthread_cond_wait(&job->all_done, &job->mu);
     }
+    pthread_mutex_unlock(&job->mu);
+    job_release(job);
 }
 #endif
 
