@@ -126,15 +126,18 @@ def _faults_in_calling_thread(f, *arrays):
     return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
 
 
-def _fault_share(f, *arrays):
+def _fault_share(f, *arrays, tries=5):
     """The calling thread's page faults with 2 threads over those with 1 (about 1/2 when the
-    helper thread first-touches its own half of the output, 1 if the caller touched it all)."""
+    helper thread first-touches its share of the output, 1 if the caller touched it all).
+
+    The best of a few tries: on a busy machine the helper may start too late to claim any chunk
+    (the caller then does them all, by design), but not every time."""
     before = rectifier.get_num_threads()
     try:
         rectifier.set_num_threads(1)
-        one = min(_faults_in_calling_thread(f, *arrays) for _ in range(3))
+        one = min(_faults_in_calling_thread(f, *arrays) for _ in range(tries))
         rectifier.set_num_threads(2)
-        two = min(_faults_in_calling_thread(f, *arrays) for _ in range(3))
+        two = min(_faults_in_calling_thread(f, *arrays) for _ in range(tries))
     finally:
         rectifier.set_num_threads(before)
     return two / max(one, 1), one
