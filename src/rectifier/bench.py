@@ -808,11 +808,13 @@ def plot(
     for ax, (f, op, mode) in zip(axes.flat, panels, strict=False):
         for impl in IMPLS:
             for k, dt in enumerate(dtypes):
-                pts = sorted(
-                    (r.n, r.gbps)
+                mine = [
+                    r
                     for r in records
                     if (r.function, r.op, r.mode, r.impl, r.dtype) == (f, op, mode, impl, dt)
-                )
+                ]
+                pts = sorted((r.n, r.gbps) for r in mine)
+                alloc = " (alloc)" if mode != "alloc" and any(r.alloc for r in mine) else ""
                 if pts:
                     ax.plot(
                         *zip(*pts, strict=True),
@@ -820,7 +822,7 @@ def plot(
                         marker="o",
                         ms=3,
                         color=colors[impl],
-                        label=f"{impl} {dt}",
+                        label=f"{impl} {dt}{alloc}",
                     )
         ax.set_xscale("log")
         ax.set_xlabel("n (elements)")

@@ -94,12 +94,15 @@ int rect_threads_init(void)
 
 #if RECT_HAVE_PTHREADS
 /*
- * One parallel call: the work is cut into chunks that the caller and the helper threads claim
- * from a shared counter, so a thread that starts late (a busy machine: its core is running
- * someone else) simply takes fewer chunks instead of holding everyone up, as a fixed
- * one-slice-per-thread split did. The caller returns as soon as every chunk is done; a helper
- * that has not even started by then finds nothing to claim and exits. The job lives on the heap
- * and the last thread to leave frees it, so no helper is ever joined (or waited for) needlessly.
+ * One parallel call: the work is cut into chunks, and each thread owns a contiguous run of
+ * them (its "home", as in a fixed split: the same thread touches the same part of an array on
+ * every call, which keeps it in that core's cache, and first-touches its part of a new output).
+ * A thread that has finished its home claims the chunks left in the others' homes, so a thread
+ * that starts late (a busy machine: its core is running someone else) simply takes fewer chunks
+ * instead of holding the call up, as a fixed one-slice-per-thread split did. The caller returns
+ * as soon as every chunk is done; a helper that has not even started by then finds nothing to
+ * claim and exits. The job lives on the heap and the last thread to leave frees it, so no helper
+ * is ever joined (or waited for) needlessly.
  */
 typedef struct {
     PyUFuncGenericFunction serial;
@@ -108,8 +111,10 @@ typedef struct {
     npy_intp steps[RECT_MAX_ARGS];
     npy_intp n, chunk;
     long nchunks;
-    atomic_long next;  /* next chunk to claim */
-    long done;         /* chunks finished (under mu) */
+    int nhomes;
+    atomic_int next_tid;                  /* helpers number themselves 1, 2, ... */
+    atomic_long next[RECT_MAX_THREADS];   /* next chunk to claim in each home */
+    long done;                            /* chunks finished (under mu) */
     atomic_int refs;   /* threads still holding the job */
     pthread_mutex_t mu;
     pthread_cond_t all_done;
@@ -124,30 +129,48 @@ static void job_release(rect_job *job)
     }
 }
 
-/* Claim and run chunks until none are left. */
-static void job_work(rect_job *job)
+/* Run chunk c and count it done (the caller waits for that count). */
+static void job_chunk(rect_job *job, long c, char **args)
+{
+    const npy_intp start = (npy_intp)c * job->chunk;
+    npy_intp len = job->n - start < job->chunk ? job->n - start : job->chunk;
+    for (int k = 0; k < job->nargs; k++) {
+        args[k] = job->args[k] + start * job->steps[k];
+    }
+    job->serial(args, &len, job->steps, NULL);
+    pthread_mutex_lock(&job->mu);
+    if (++job->done == job->nchunks) {
+        pthread_cond_signal(&job->all_done);
+    }
+    pthread_mutex_unlock(&job->mu);
+}
+
+/* Home h holds chunks [h * per, (h + 1) * per), per = nchunks / nhomes rounded up. */
+static long home_end(const rect_job *job, int h)
+{
+    const long per = (job->nchunks + job->nhomes - 1) / job->nhomes;
+    const long end = (long)(h + 1) * per;
+    return end < job->nchunks ? end : job->nchunks;
+}
+
+/* Thread `tid` runs its home's chunks, then claims what is left in the others'. */
+static void job_work(rect_job *job, int tid)
 {
     char *args[RECT_MAX_ARGS];
-    long c;
-    while ((c = atomic_fetch_add(&job->next, 1)) < job->nchunks) {
-        const npy_intp start = (npy_intp)c * job->chunk;
-        npy_intp len = job->n - start < job->chunk ? job->n - start : job->chunk;
-        for (int k = 0; k < job->nargs; k++) {
-            args[k] = job->args[k] + start * job->steps[k];
+    for (int k = 0; k < job->nhomes; k++) {
+        const int h = (tid + k) % job->nhomes;
+        const long end = home_end(job, h);
+        long c;
+        while ((c = atomic_fetch_add(&job->next[h], 1)) < end) {
+            job_chunk(job, c, args);
         }
-        job->serial(args, &len, job->steps, NULL);
-        pthread_mutex_lock(&job->mu);
-        if (++job->done == job->nchunks) {
-            pthread_cond_signal(&job->all_done);
-        }
-        pthread_mutex_unlock(&job->mu);
     }
 }
 
 static void *helper_main(void *arg)
 {
     rect_job *job = (rect_job *)arg;
-    job_work(job);
+    job_work(job, atomic_fetch_add(&job->next_tid, 1));
     job_release(job);
     return NULL;
 }
@@ -174,7 +197,11 @@ static void run_parallel(const rect_loop_info *info, char **args, npy_intp n,
     job->n = n;
     job->chunk = chunk > 0 ? chunk : RECT_SLICE_ALIGN;
     job->nchunks = (long)((n + job->chunk - 1) / job->chunk);
-    atomic_init(&job->next, 0);
+    job->nhomes = nthreads < job->nchunks ? nthreads : (int)job->nchunks;
+    atomic_init(&job->next_tid, 1);
+    for (int h = 0; h < job->nhomes; h++) {
+        atomic_init(&job->next[h], (long)h * ((job->nchunks + job->nhomes - 1) / job->nhomes));
+    }
     job->done = 0;
     atomic_init(&job->refs, 1);
     pthread_mutex_init(&job->mu, NULL);
@@ -183,7 +210,7 @@ static void run_parallel(const rect_loop_info *info, char **args, npy_intp n,
     pthread_attr_t attr;
     const int have_attr = pthread_attr_init(&attr) == 0 &&
                           pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
-    const long helpers = nthreads - 1 < job->nchunks - 1 ? nthreads - 1 : job->nchunks - 1;
+    const long helpers = job->nhomes - 1;
     for (long t = 0; t < helpers && have_attr; t++) {
         atomic_fetch_add(&job->refs, 1);
         pthread_t tid;
@@ -195,7 +222,7 @@ static void run_parallel(const rect_loop_info *info, char **args, npy_intp n,
     if (have_attr) {
         pthread_attr_destroy(&attr);
     }
-    job_work(job);
+    job_work(job, 0);
     /* Chunks a helper claimed may still be running: wait for them, not for idle helpers. */
     pthread_mutex_lock(&job->mu);
     while (job->done < job->nchunks) {
