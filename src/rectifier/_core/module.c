@@ -281,11 +281,12 @@ parallel_calls(PyObject *self, PyObject *noargs)
 static PyMethodDef core_methods[] = {
     {"get_num_threads", get_num_threads, METH_NOARGS,
      "get_num_threads()\n--\n\nThe number of threads large arrays are split across.\n\n"
-     ">>> rectifier.get_num_threads() >= 1\nTrue"},
+     ">>> import rectifier\n>>> rectifier.get_num_threads() >= 1\nTrue"},
     {"set_num_threads", set_num_threads, METH_O,
      "set_num_threads(n, /)\n--\n\nSplit large arrays across n threads (n >= 1; the default is "
      "the usable cores,\nor RECTIFIER_NUM_THREADS). Arrays under 2**17 elements always run on "
-     "the calling\nthread, whatever n is.\n\n>>> before = rectifier.get_num_threads()\n"
+     "the calling\nthread, whatever n is.\n\n>>> import rectifier\n"
+     ">>> before = rectifier.get_num_threads()\n"
      ">>> rectifier.set_num_threads(1)\n>>> rectifier.get_num_threads()\n1\n"
      ">>> rectifier.set_num_threads(before)"},
     {"default_num_threads", default_num_threads, METH_NOARGS, "The usable cores."},
