@@ -11,6 +11,7 @@ import json
 import sys
 import types
 
+import numpy as np
 import pytest
 
 import rectifier
@@ -33,6 +34,7 @@ SCHEMA = {
     "agrees": bool,
     "repeats": int,
     "batch": int,
+    "mode": str,
 }
 TINY = ["--sizes", "1000", "--repeats", "7"]
 
@@ -88,7 +90,9 @@ def test_json_is_a_list_of_records_with_the_schema(json_records):
         for key, typ in SCHEMA.items():
             assert isinstance(rec[key], typ), (key, rec[key])
         assert rec["op"] in ("forward", "grad", "backward")
-        assert rec["impl"] in ("rectifier", "numpy", "torch")
+        assert rec["impl"] in ("rectifier", "numpy", "torch", "limit")
+        assert rec["mode"] == "out"
+        assert (rec["of_limit"] is None) == (rec["impl"] == "limit"), rec
         assert (rec["function"], rec["dtype"], rec["n"]) == ("relu", "float32", 1000)
         assert rec["threads"] == bench.rectifier_threads()
         assert rec["repeats"] == 7 and rec["batch"] >= 1
@@ -103,6 +107,7 @@ def test_json_is_a_list_of_records_with_the_schema(json_records):
     [
         "rectifier",
         "numpy",
+        "limit",
         pytest.param(
             "torch",
             marks=pytest.mark.skipif(
@@ -183,6 +188,10 @@ BAD = {
     "op_unknown": ["--op", "sideways"],
     "function_unknown": ["--function", "relu", "--function", "nope"],
     "option_unknown": ["--fast"],
+    "mode_unknown": ["--mode", "sideways"],
+    "threads_zero": ["--threads", "0"],
+    "threads_word": ["--threads", "all"],
+    "plot_no_dir": ["--plot", "/nonexistent-dir/bench.png"],
 }
 
 
@@ -261,3 +270,171 @@ def test_progress_bar_on_a_terminal(capsys, monkeypatch):
     )
     assert code == 0
     assert {r["dtype"] for r in json.loads(out)} == {"float16"}
+
+
+# ---- the limit row, memory modes, threads, goals, the plot -----------------------------------
+
+
+def test_of_limit_is_the_limit_median_over_the_row_median(json_records):
+    limit = {(r["op"], r["n"]): r["median_s"] for r in json_records if r["impl"] == "limit"}
+    for r in json_records:
+        if r["impl"] != "limit":
+            assert r["of_limit"] == pytest.approx(limit[(r["op"], r["n"])] / r["median_s"])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_limit_kernels_move_the_bytes_unchanged(dtype):
+    from rectifier import _core
+
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 1000, (1 << 18) * 2 + 7):  # the last one is split across threads
+        g, x = rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
+        assert _core._limit1(x).tobytes() == x.tobytes()
+        assert _core._limit2(g, x).tobytes() == g.tobytes()
+        y = x.copy()
+        _core._limit1(y, out=y)
+        assert y.tobytes() == x.tobytes()
+        h = g.copy()
+        _core._limit2(h, x, out=h)
+        assert h.tobytes() == g.tobytes()
+        y = x.copy()
+        _core._limit2(g, y, out=y)
+        assert y.tobytes() == g.tobytes()
+    x = rng.normal(size=(40, 30)).astype(dtype)
+    np.testing.assert_array_equal(_core._limit1(x.T[::2]), x.T[::2])  # strided
+    np.testing.assert_array_equal(_core._limit2(x.T, x.T.copy()), x.T)
+
+
+def _case(mode, function="relu", op="forward", impls=("rectifier", "numpy", "limit")):
+    return bench.bench_case(
+        REGISTRY[function], op, "float32", 2000, 7, list(impls), min_batch_s=1e-4, mode=mode
+    )
+
+
+def test_inplace_mode_gives_each_implementation_its_own_copy():
+    calls = bench.make_calls(
+        REGISTRY["relu"], "forward", "float32", 100, ["rectifier", "numpy"], mode="inplace"
+    )
+    (mine, _), (peer, _) = calls["rectifier"], calls["numpy"]
+    first = mine()
+    assert first.min() >= 0  # overwritten in place...
+    assert peer() is not first  # ...and the peer works on another array
+    recs = _case("inplace")
+    assert {r.impl for r in recs} == {"rectifier", "numpy", "limit"}
+    assert all(r.mode == "inplace" and not r.alloc and r.agrees for r in recs)
+
+
+def test_inplace_mode_skips_ops_that_change_when_repeated():
+    # leaky_relu in place, repeated, scales negatives down to subnormals: not the same work.
+    assert _case("inplace", "leaky_relu") == []
+    assert _case("inplace", "relu6") != []
+
+
+def test_torch_inplace_peer_where_torch_has_one():
+    pytest.importorskip("torch")
+    recs = _case("inplace", impls=["rectifier", "torch"])
+    assert [r.impl for r in recs] == ["rectifier", "torch"] and recs[1].agrees
+    assert bench._torch_inplace(REGISTRY["gelu"], "forward") is None  # F.gelu has no inplace=
+    assert bench._torch_inplace(REGISTRY["relu"], "backward") is None
+
+
+def test_alloc_mode_every_row_allocates():
+    recs = _case("alloc")
+    assert {r.impl for r in recs} == {"rectifier", "numpy", "limit"}
+    assert all(r.alloc and r.mode == "alloc" for r in recs)
+    assert "(alloc)" not in bench.format_table(recs)  # only marked where the others do not
+
+
+def test_modes_and_threads_options(capsys):
+    before = rectifier.get_num_threads()
+    code, out, err = run_cli(
+        capsys,
+        [
+            "bench",
+            "--function",
+            "relu",
+            "--op",
+            "forward",
+            "--dtype",
+            "float32",
+            *TINY,
+            "--mode",
+            "inplace,alloc",
+            "--threads",
+            "3",
+            "--json",
+        ],
+    )
+    assert (code, err) == (0, "")
+    recs = json.loads(out)
+    assert {r["mode"] for r in recs} == {"inplace", "alloc"}
+    assert {r["threads"] for r in recs} == {3}
+    assert rectifier.get_num_threads() == before
+
+
+def test_large_adds_1e8(monkeypatch, capsys):
+    seen = {}
+
+    def fake_run_bench(functions, ops, dtypes, sizes, repeats, **kw):
+        seen["sizes"] = sizes
+        return []
+
+    monkeypatch.setattr(bench, "run_bench", fake_run_bench)
+    code, _, _ = run_cli(capsys, ["bench", "--sizes", "1000", "--large", "--json"])
+    assert code == 0 and seen["sizes"] == [1000, 100_000_000]
+
+
+def test_goals(monkeypatch, capsys):
+    tiny = (
+        bench.Goal("easy", "relu", "forward", "alloc", 1000, "numpy", 100.0),
+        bench.Goal("impossible", "relu", "forward", "alloc", 1000, "limit", 1e-6),
+    )
+    monkeypatch.setattr(bench, "GOALS", tiny)
+    code, out, err = run_cli(capsys, ["bench", "--goals", "--repeats", "7"])
+    assert (code, err) == (0, "")
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert lines["easy"][-1] == "yes" and lines["impossible"][-1] == "no"
+    results, _ = bench.run_goals(7, tiny)
+    assert [r.met for r in results] == [True, False]
+    assert bench.GoalResult(tiny[0], None).met is False  # a peer that did not run is not met
+
+
+def test_the_issue_goals_are_all_registered():
+    assert {(g.function, g.peer) for g in bench.GOALS} >= {
+        ("relu", "torch"),
+        ("relu", "limit"),
+        ("relu", "numpy"),
+        ("gelu", "torch"),
+        ("silu", "torch"),
+        ("elu", "torch"),
+    }
+    for g in bench.GOALS:
+        assert g.function in REGISTRY and g.mode in bench.MODES and g.peer in bench.IMPLS
+
+
+def test_plot_writes_a_png_and_refuses_to_overwrite(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    png = tmp_path / "bench.png"
+    argv = [
+        "bench",
+        "--function",
+        "relu",
+        "--dtype",
+        "float32",
+        "--sizes",
+        "100,1000",
+        "--repeats",
+        "7",
+        "--json",
+        "--plot",
+        str(png),
+    ]
+    code, _, err = run_cli(capsys, argv)
+    assert (code, err) == (0, "")
+    with Image.open(png) as im:
+        assert im.format == "PNG" and im.size[0] > 500
+    code, out, err = run_cli(capsys, argv)
+    assert (code, out) == (2, "") and "exists" in err and "--force" in err
+    assert run_cli(capsys, [*argv, "--force"])[0] == 0

@@ -110,3 +110,142 @@ def test_with_torch_threads_in_the_same_process(threads):
     t = torch.from_numpy(x)
     torch.relu(t)  # start torch's own thread pool
     np.testing.assert_array_equal(rectifier.relu(x), torch.relu(t).numpy())
+
+
+# ---- first touch: a new output's pages are faulted in by the threads that fill them -----------
+
+BIG = 1 << 24  # 64 MB of float32: many pages (huge or not) to fault in
+
+
+def _faults_in_calling_thread(f, *arrays):
+    """Page faults taken by this thread while f allocates and fills a new output."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    f(*arrays)
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
+
+
+def _fault_share(f, *arrays, tries=5):
+    """The calling thread's page faults with 2 threads over those with 1 (about 1/2 when the
+    helper thread first-touches its share of the output, 1 if the caller touched it all).
+
+    The best of a few tries: on a busy machine the helper may start too late to claim any chunk
+    (the caller then does them all, by design), but not every time."""
+    before = rectifier.get_num_threads()
+    try:
+        rectifier.set_num_threads(1)
+        one = min(_faults_in_calling_thread(f, *arrays) for _ in range(tries))
+        rectifier.set_num_threads(2)
+        two = min(_faults_in_calling_thread(f, *arrays) for _ in range(tries))
+    finally:
+        rectifier.set_num_threads(before)
+    return two / max(one, 1), one
+
+
+needs_thread_rusage = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="RUSAGE_THREAD is Linux-only"
+)
+
+
+@needs_thread_rusage
+@pytest.mark.parametrize(
+    "f",
+    [rectifier.relu, lambda x: rectifier.relu_backward(x, x), _core._limit1],
+    ids=["relu", "relu_backward", "limit"],
+)
+def test_new_outputs_are_first_touched_by_the_threads_that_fill_them(f):
+    x = np.random.default_rng(1).normal(size=BIG).astype(np.float32)
+    share, one = _fault_share(f, x)
+    assert one >= 8  # the output really was faulted in by this thread when alone
+    assert share < 0.75, share
+
+
+@needs_thread_rusage
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_fork_while_another_thread_is_in_a_parallel_call():
+    """The child gets only the forking thread: a parallel call in flight elsewhere must not
+    leave it believing a parallel region is still running (it would never split again)."""
+    import threading
+
+    x = np.random.default_rng(2).normal(size=BIG).astype(np.float32)
+    stop = threading.Event()
+
+    def busy():
+        out = np.empty_like(x)
+        while not stop.is_set():
+            rectifier.relu(x, out=out)
+
+    before = rectifier.get_num_threads()
+    rectifier.set_num_threads(2)
+    worker = threading.Thread(target=busy)
+    worker.start()
+    try:
+        statuses = []
+        for _ in range(3):  # the worker is inside a parallel call nearly all the time
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    share, _ = _fault_share(rectifier.relu, x)
+                    os._exit(0 if share < 0.75 else 1)
+                except BaseException:
+                    os._exit(2)
+            statuses.append(os.waitpid(pid, 0)[1])
+    finally:
+        stop.set()
+        worker.join()
+        rectifier.set_num_threads(before)
+    assert all(os.WIFEXITED(s) and os.WEXITSTATUS(s) == 0 for s in statuses), statuses
+
+
+def test_concurrent_callers_with_torch_running_alongside(threads):
+    """rectifier's threads and torch's OpenMP pool, both busy at once from several Python
+    threads: every result stays exact (no shared scratch between calls)."""
+    torch = pytest.importorskip("torch")
+    threads(2)
+    g, x = _inputs()
+    want_bw = rectifier.relu_backward(g, x)
+    want_fw = np.maximum(x, 0)  # NaN stays NaN, as in relu
+    tx = torch.from_numpy(x)
+
+    def work(i):
+        if i % 2:
+            return all(
+                np.array_equal(torch.relu(tx).numpy(), want_fw, equal_nan=True) for _ in range(3)
+            )
+        out = np.empty_like(x)
+        ok = True
+        for _ in range(3):
+            ok &= np.array_equal(rectifier.relu_backward(g, x, out=out), want_bw, equal_nan=True)
+            ok &= np.array_equal(rectifier.relu(x), want_fw, equal_nan=True)
+        return ok
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        assert all(pool.map(work, range(12)))
+
+
+def _split_calls(f, *args):
+    """How many of f's inner-loop calls were split across threads."""
+    before = _core._parallel_calls()
+    f(*args)
+    return _core._parallel_calls() - before
+
+
+@pytest.mark.parametrize("name", sorted(rectifier.ops))
+def test_small_arrays_stay_on_the_calling_thread(threads, name):
+    """n <= 1e4 never pays for a thread, for every kernel; a large array is split."""
+    from rectifier._ops import REGISTRY
+
+    threads(2)
+    rec = REGISTRY[name]
+    for n, splits in ((10_000, 0), (1 << 21, 1)):
+        x = np.random.default_rng(3).normal(size=n)
+        fwd = [p.default for p in rec.all_params("forward")]
+        bwd = [p.default for p in rec.all_params("backward")]
+        assert _split_calls(rec.ufunc, x, *fwd) == splits, (name, n)
+        assert _split_calls(rec.backward_ufunc, x, x, *bwd) == splits, (name, n)
+
+
+def test_one_thread_never_splits(threads):
+    threads(1)
+    assert _split_calls(rectifier.relu, np.ones(1 << 21)) == 0

@@ -15,7 +15,15 @@ Method, per case (function, op, dtype, n):
 - each implementation's result is checked against rectifier's once (loosely: the peers are
   naive formulas); a record whose result disagreed says ``agrees: false``;
 - the per-call time of each batch gives median, min and max; GB/s is the bytes the op must move
-  (inputs read plus output written) over the median.
+  (inputs read plus output written) over the median;
+- the ``limit`` row is a streaming kernel (``_core._limit1`` / ``_limit2``) that moves exactly
+  the same bytes with the same threads and no arithmetic: the machine's achievable bandwidth for
+  that access pattern. Every other row says which fraction of it it reaches (``of_limit``).
+
+Memory modes (``mode``): ``out`` writes into a preallocated output (``out=``); ``inplace``
+overwrites the first input (x, or grad for the backward pass; each implementation gets its own
+copy, and only ops that give the same result when repeated are timed so); ``alloc`` lets every
+implementation allocate its output, page faults and all.
 
 PyTorch runs with ``torch.set_num_threads`` equal to rectifier's thread count (recorded as
 ``threads``), restored after each case.
@@ -45,6 +53,7 @@ from typing import Any
 import numpy as np
 
 import rectifier
+from rectifier import _core
 from rectifier._ops import REGISTRY, OpRecord
 
 OPS = ("forward", "grad", "backward")
@@ -54,7 +63,10 @@ DEFAULT_DTYPES = ("float32", "float64")
 DEFAULT_SIZES = (1000, 100_000, 10_000_000)
 MIN_REPEATS = 7
 DEFAULT_REPEATS = 9
-IMPLS = ("rectifier", "numpy", "torch")
+IMPLS = ("rectifier", "numpy", "torch", "limit")
+MODES = ("out", "inplace", "alloc")
+DEFAULT_MODES = ("out",)
+LARGE = 100_000_000  # --large: the size at which only memory bandwidth matters
 # One timed batch lasts at least this long: perf_counter's resolution and the loop's own
 # overhead are then well under 1% of it.
 MIN_BATCH_S = 2e-3
@@ -69,7 +81,7 @@ class BenchRecord:
 
     function: str
     op: str  # forward | grad | backward
-    impl: str  # rectifier | numpy | torch
+    impl: str  # rectifier | numpy | torch | limit
     dtype: str
     n: int
     threads: int
@@ -82,6 +94,8 @@ class BenchRecord:
     agrees: bool  # its result matched rectifier's (to a loose tolerance) on the benchmark input
     repeats: int
     batch: int  # calls per timed repetition
+    mode: str = "out"  # out | inplace | alloc (see the module docstring)
+    of_limit: float | None = None  # the limit's median / this median (None: no limit row)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -156,6 +170,8 @@ def validate(
     sizes: Iterable[int],
     repeats: int,
     impls: Iterable[str] | None = None,
+    modes: Iterable[str] = DEFAULT_MODES,
+    threads: int | None = None,
 ) -> None:
     """Raise ``ValueError`` naming the first bad argument of :func:`run_bench`.
 
@@ -181,6 +197,13 @@ def validate(
     for impl in impls or ():
         if impl not in IMPLS:
             raise ValueError(f"unknown impl {impl!r}; choose from {', '.join(IMPLS)}")
+    for mode in modes:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
 
 
 def _accepts_out(f: Callable[..., Any]) -> bool:
@@ -196,12 +219,21 @@ def _api_function(rec: OpRecord, op: str) -> Callable[..., Any]:
 
 
 def make_calls(
-    rec: OpRecord, op: str, dtype: str, n: int, impls: Sequence[str], seed: int = 0
+    rec: OpRecord,
+    op: str,
+    dtype: str,
+    n: int,
+    impls: Sequence[str],
+    seed: int = 0,
+    mode: str = "out",
 ) -> dict[str, tuple[Callable[[], Any], bool]]:
     """Zero-argument callables, one per implementation, for one case: ``{impl: (call, alloc)}``.
 
-    An implementation with no peer for ``op`` in the registry (torch has no ``grad`` peer) is
-    left out, as is torch when it is not installed.
+    An implementation with no peer for ``op`` in the registry (torch has no ``grad`` peer, and
+    an in-place version only where ``torch.nn.functional`` has ``inplace=``) is left out, as is
+    torch when it is not installed. In ``inplace`` mode every implementation gets its own copy
+    of the inputs, and the case is empty unless the op, applied twice, gives the same result as
+    once (a repeated in-place leaky_relu would time subnormal arithmetic, not the kernel).
 
     >>> calls = make_calls(rectifier.ops["relu"], "forward", "float32", 10, ["numpy"])
     >>> call, alloc = calls["numpy"]
@@ -210,34 +242,75 @@ def make_calls(
     """
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(n).astype(dtype)
-    arrays = (x,) if op == "forward" or op == "grad" else (rng.standard_normal(n).astype(dtype), x)
-    out = np.empty(n, dtype=dtype)
+    shared = (x,) if op == "forward" or op == "grad" else (rng.standard_normal(n).astype(dtype), x)
+    if mode == "inplace" and not _idempotent(rec, op, shared):
+        return {}
+    out = np.empty(n, dtype=dtype) if mode == "out" else None
     calls: dict[str, tuple[Callable[[], Any], bool]] = {}
     for impl in impls:
-        if impl == "rectifier":
-            f = _api_function(rec, op)
-            calls[impl] = (lambda f=f: f(*arrays, out=out), False)
-        elif impl == "numpy":
-            f = {
-                "forward": rec.numpy_forward,
-                "grad": rec.numpy_grad,
-                "backward": rec.numpy_backward,
-            }[op]
-            calls[impl] = (lambda f=f: f(*arrays, out=out), False)
+        # In place: a private copy per implementation, overwritten by it alone.
+        arrays = tuple(a.copy() for a in shared) if mode == "inplace" else shared
+        dest = arrays[0] if mode == "inplace" else out
+        f: Callable[..., Any] | None
+        if impl in ("rectifier", "numpy", "limit"):
+            if impl == "rectifier":
+                f = _api_function(rec, op)
+            elif impl == "numpy":
+                f = {
+                    "forward": rec.numpy_forward,
+                    "grad": rec.numpy_grad,
+                    "backward": rec.numpy_backward,
+                }[op]
+            else:
+                f = _core._limit2 if op == "backward" else _core._limit1
+            if dest is None:
+                calls[impl] = (lambda f=f, a=arrays: f(*a), True)
+            else:
+                calls[impl] = (lambda f=f, a=arrays, o=dest: f(*a, out=o), False)
         elif impl == "torch":
-            f = {"forward": rec.torch_forward, "backward": rec.torch_backward}.get(op)
-            if f is None or not torch_available():
+            if not torch_available():
                 continue
             import torch
 
             # from_numpy shares memory: torch reads the very same bytes as the others.
             targs = tuple(torch.from_numpy(a) for a in arrays)
-            if _accepts_out(f):
+            if mode == "inplace":
+                f = _torch_inplace(rec, op)
+                if f is not None:
+                    calls[impl] = (lambda f=f, a=targs: f(*a, inplace=True), False)
+                continue
+            f = {"forward": rec.torch_forward, "backward": rec.torch_backward}.get(op)
+            if f is None:
+                continue
+            if mode == "out" and _accepts_out(f):
                 tout = torch.from_numpy(out)
                 calls[impl] = (lambda f=f, a=targs, o=tout: f(*a, out=o), False)
             else:
                 calls[impl] = (lambda f=f, a=targs: f(*a), True)
     return calls
+
+
+def _idempotent(rec: OpRecord, op: str, arrays: tuple[np.ndarray, ...]) -> bool:
+    """Whether the op, applied in place twice, leaves what it left once (so a timed loop of
+    in-place calls keeps timing the same work)."""
+    f = _api_function(rec, op)
+    head = tuple(a[:4096].copy() for a in arrays)
+    once = f(*head, out=head[0]).copy()
+    twice = f(*head, out=head[0])
+    return bool(np.array_equal(once, twice, equal_nan=True))
+
+
+def _torch_inplace(rec: OpRecord, op: str) -> Callable[..., Any] | None:
+    """``torch.nn.functional.NAME`` when it has ``inplace=`` (F.relu's is ``torch.relu_``)."""
+    if op != "forward":
+        return None
+    import torch.nn.functional as F
+
+    f = getattr(F, rec.name, None)
+    try:
+        return f if f is not None and "inplace" in inspect.signature(f).parameters else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _batch_size(call: Callable[[], Any], min_batch_s: float) -> int:
@@ -330,6 +403,17 @@ def _as_float64(result: Any) -> np.ndarray:
 
 
 @contextlib.contextmanager
+def _rectifier_threads(threads: int) -> Iterator[None]:
+    """Run rectifier's kernels (and the limit) with ``threads`` threads, then restore."""
+    before = rectifier_threads()
+    rectifier.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        rectifier.set_num_threads(before)
+
+
+@contextlib.contextmanager
 def _torch_threads(threads: int | None) -> Iterator[None]:
     """Run torch with ``threads`` threads (a fair race: the same count as rectifier), then
     restore the caller's setting. ``None``: leave torch alone (and unimported)."""
@@ -355,8 +439,10 @@ def bench_case(
     impls: Sequence[str] = IMPLS,
     threads: int | None = None,
     min_batch_s: float | None = None,
+    mode: str = "out",
 ) -> list[BenchRecord]:
-    """Time every implementation on one case; one :class:`BenchRecord` each.
+    """Time every implementation on one case; one :class:`BenchRecord` each (none for an
+    ``inplace`` case whose op is not idempotent, see :func:`make_calls`).
 
     >>> recs = bench_case(rectifier.ops["relu"], "backward", "float32", 100, repeats=7,
     ...                   impls=["numpy"], min_batch_s=1e-4)
@@ -365,14 +451,19 @@ def bench_case(
     ('numpy', 'backward', True)
     """
     threads = rectifier_threads() if threads is None else threads
-    calls = make_calls(rec, op, dtype, n, impls)
-    wrong = disagreements(rec, op, dtype, {k: c for k, (c, _) in calls.items()})
-    with _torch_threads(threads if "torch" in calls else None):
+    calls = make_calls(rec, op, dtype, n, impls, mode=mode)
+    if not calls:
+        return []
+    # The limit computes nothing, so its result is never compared.
+    wrong = disagreements(rec, op, dtype, {k: c for k, (c, _) in calls.items() if k != "limit"})
+    with _torch_threads(threads if "torch" in calls else None), _rectifier_threads(threads):
         timed = time_round_robin({k: c for k, (c, _) in calls.items()}, repeats, min_batch_s)
     moved = bytes_moved(op, n, np.dtype(dtype).itemsize)
+    limit_med = statistics.median(timed["limit"][0]) if "limit" in timed else None
     records = []
     for impl, (times, batch) in timed.items():
         med = statistics.median(times)
+        of_limit = limit_med / med if limit_med is not None and impl != "limit" else None
         records.append(
             BenchRecord(
                 function=rec.name,
@@ -390,6 +481,8 @@ def bench_case(
                 agrees=impl not in wrong,
                 repeats=repeats,
                 batch=batch,
+                mode=mode,
+                of_limit=of_limit,
             )
         )
     return records
@@ -403,11 +496,14 @@ def run_bench(
     repeats: int = DEFAULT_REPEATS,
     impls: Sequence[str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    modes: Sequence[str] = DEFAULT_MODES,
+    threads: int | None = None,
 ) -> list[BenchRecord]:
-    """Benchmark every (function, op, dtype, n); returns the records in that order.
+    """Benchmark every (function, op, mode, dtype, n); returns the records in that order.
 
     ``functions=None`` means every function in the registry; ``impls=None`` means rectifier,
-    numpy and (if installed) torch. ``progress(done, total, label)`` is called before each case.
+    numpy, (if installed) torch and the limit; ``threads=None`` means rectifier's current count
+    (torch gets the same). ``progress(done, total, label)`` is called before each case.
     Raises ``ValueError`` for a bad argument (see :func:`validate`).
 
     >>> recs = run_bench(functions=["relu"], ops=["grad"], dtypes=["float32"], sizes=[64],
@@ -417,72 +513,87 @@ def run_bench(
     """
     functions = list(REGISTRY) if functions is None else list(functions)
     impls = list(IMPLS) if impls is None else list(impls)
-    validate(functions, ops, dtypes, sizes, repeats, impls)
-    threads = rectifier_threads()
-    cases = [(f, op, dt, int(n)) for f in functions for op in ops for dt in dtypes for n in sizes]
+    validate(functions, ops, dtypes, sizes, repeats, impls, modes, threads)
+    threads = rectifier_threads() if threads is None else threads
+    cases = [
+        (f, op, m, dt, int(n))
+        for f in functions
+        for op in ops
+        for m in modes
+        for dt in dtypes
+        for n in sizes
+    ]
     records: list[BenchRecord] = []
-    for i, (f, op, dt, n) in enumerate(cases):
+    for i, (f, op, m, dt, n) in enumerate(cases):
         if progress is not None:
-            progress(i, len(cases), f"{f} {op} {dt} n={n}")
-        records += bench_case(REGISTRY[f], op, dt, n, repeats, impls, threads)
+            progress(i, len(cases), f"{f} {op} {m} {dt} n={n}")
+        records += bench_case(REGISTRY[f], op, dt, n, repeats, impls, threads, mode=m)
     return records
 
 
 def speedups(records: Iterable[BenchRecord], peer: str) -> dict[tuple, float]:
     """``peer``'s median over each record's median (> 1: faster than the peer), keyed by
-    ``(function, op, dtype, n, impl)``; cases without the peer are left out.
+    ``(function, op, mode, dtype, n, impl)``; cases without the peer are left out.
 
     >>> r = dict(function="relu", op="forward", dtype="float32", n=10, threads=1, min_s=0,
     ...          max_s=0, gbps=0, simd="x", alloc=False, agrees=True, repeats=7,
     ...          batch=1)
     >>> recs = [BenchRecord(impl="rectifier", median_s=1.0, **r),
     ...         BenchRecord(impl="numpy", median_s=3.0, **r)]
-    >>> speedups(recs, "numpy")[("relu", "forward", "float32", 10, "rectifier")]
+    >>> speedups(recs, "numpy")[("relu", "forward", "out", "float32", 10, "rectifier")]
     3.0
     """
     records = list(records)
-    peer_median = {(r.function, r.op, r.dtype, r.n): r.median_s for r in records if r.impl == peer}
+    peer_median = {
+        (r.function, r.op, r.mode, r.dtype, r.n): r.median_s for r in records if r.impl == peer
+    }
     out = {}
     for r in records:
-        base = peer_median.get((r.function, r.op, r.dtype, r.n))
+        base = peer_median.get((r.function, r.op, r.mode, r.dtype, r.n))
         if base is not None:
-            out[(r.function, r.op, r.dtype, r.n, r.impl)] = base / r.median_s
+            out[(r.function, r.op, r.mode, r.dtype, r.n, r.impl)] = base / r.median_s
     return out
 
 
 TABLE_COLUMNS = (
     "function",
     "op",
+    "mode",
     "dtype",
     "n",
     "impl",
     "median µs",
     "GB/s",
+    "of limit",
     "vs numpy",
     "vs torch",
 )
+_RIGHT = {4, 6, 7, 8, 9, 10}  # numeric columns, aligned on the right
 
 
 def table_rows(records: Sequence[BenchRecord]) -> list[tuple[str, ...]]:
     """The benchmark table as strings, one row per record (columns: TABLE_COLUMNS).
 
     "vs numpy" / "vs torch" are speedups: the peer's median over this row's (2.00x: twice as
-    fast). An implementation that allocates its output is marked ``torch (alloc)``; one whose
-    result disagreed with rectifier's is marked ``WRONG`` (its timing is of a wrong answer).
+    fast); "of limit" is this row's bandwidth as a share of the limit row's. An implementation
+    that allocates its output where the others write into one is marked ``torch (alloc)``; one
+    whose result disagreed with rectifier's is marked ``WRONG`` (its timing is of a wrong answer).
     """
     vs_numpy, vs_torch = speedups(records, "numpy"), speedups(records, "torch")
     rows = []
     for r in records:
-        key = (r.function, r.op, r.dtype, r.n, r.impl)
+        key = (r.function, r.op, r.mode, r.dtype, r.n, r.impl)
         rows.append(
             (
                 r.function,
                 r.op,
+                r.mode,
                 r.dtype,
                 f"{r.n:,}",
                 _impl_label(r),
                 f"{r.median_s * 1e6:,.2f}",
                 f"{r.gbps:.2f}",
+                f"{r.of_limit:.0%}" if r.of_limit is not None else "-",
                 f"{vs_numpy[key]:.2f}x" if key in vs_numpy else "-",
                 f"{vs_torch[key]:.2f}x" if key in vs_torch else "-",
             )
@@ -491,7 +602,8 @@ def table_rows(records: Sequence[BenchRecord]) -> list[tuple[str, ...]]:
 
 
 def _impl_label(r: BenchRecord) -> str:
-    notes = [note for note, on in (("alloc", r.alloc), ("WRONG", not r.agrees)) if on]
+    alloc = r.alloc and r.mode != "alloc"  # in alloc mode every row allocates
+    notes = [note for note, on in (("alloc", alloc), ("WRONG", not r.agrees)) if on]
     return f"{r.impl} ({', '.join(notes)})" if notes else r.impl
 
 
@@ -515,12 +627,12 @@ def format_table(records: Sequence[BenchRecord]) -> str:
     ...          median_s=2e-6, min_s=1e-6, max_s=3e-6, gbps=4.0, simd="avx2", alloc=False,
     ...          agrees=True, repeats=7, batch=500)
     >>> print(format_table([BenchRecord(impl="numpy", **r)]))
-    function  op       dtype    n      impl   median µs  GB/s  vs numpy  vs torch
-    relu      forward  float32  1,000  numpy       2.00  4.00     1.00x         -
+    function  op       mode  dtype    n      impl   median µs  GB/s  of limit  vs numpy  vs torch
+    relu      forward  out   float32  1,000  numpy       2.00  4.00         -     1.00x         -
     """
     rows = [TABLE_COLUMNS, *table_rows(records)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_COLUMNS))]
-    right = {3, 5, 6, 7, 8}  # numbers line up on the right
+    right = _RIGHT
     lines = []
     for row in rows:
         cells = [
@@ -549,11 +661,189 @@ def print_report(records: Sequence[BenchRecord], facts: dict[str, Any], file: An
         print(format_table(records), file=file)
         return
     # A pipe or file gets a width that fits the table rather than rich's 80-column default.
-    console = Console(file=file, width=None if file.isatty() else 120)
+    console = Console(file=file, width=None if file.isatty() else 160)
     console.print(format_facts(facts), highlight=False, markup=False)
     table = Table(box=box.SIMPLE_HEAD, caption="vs X: X's median / this median (>1 is faster)")
     for i, col in enumerate(TABLE_COLUMNS):
-        table.add_column(col, justify="right" if i in {3, 5, 6, 7, 8} else "left")
+        table.add_column(col, justify="right" if i in _RIGHT else "left")
     for row in table_rows(records):
         table.add_row(*row)
     console.print(table)
+
+
+# ---- goals: the targets of issue 4, as ratios of medians from one run ------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Goal:
+    """rectifier's median over ``peer``'s on one float32 case must be at most ``target``."""
+
+    label: str
+    function: str
+    op: str
+    mode: str
+    n: int
+    peer: str
+    target: float
+
+
+GOALS = (
+    Goal("relu in place vs torch relu_", "relu", "forward", "inplace", LARGE, "torch", 1.0),
+    Goal("relu in place vs the limit", "relu", "forward", "inplace", LARGE, "limit", 1.12),
+    Goal("relu allocating vs np.maximum(x, 0)", "relu", "forward", "alloc", 10**7, "numpy", 0.8),
+    Goal("relu allocating vs torch.relu", "relu", "forward", "alloc", 10**7, "torch", 1.0),
+    Goal("relu_backward vs threshold_backward", "relu", "backward", "alloc", 10**7, "torch", 1.0),
+    Goal("gelu forward vs torch", "gelu", "forward", "alloc", 10**7, "torch", 1.0),
+    Goal("silu forward vs torch", "silu", "forward", "alloc", 10**7, "torch", 1.0),
+    Goal("elu forward vs torch", "elu", "forward", "alloc", 10**7, "torch", 1.0),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalResult:
+    goal: Goal
+    ratio: float | None  # rectifier median / peer median; None: the peer did not run
+
+    @property
+    def met(self) -> bool:
+        return self.ratio is not None and self.ratio <= self.goal.target
+
+
+def run_goals(
+    repeats: int = DEFAULT_REPEATS,
+    goals: Sequence[Goal] | None = None,
+    threads: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[list[GoalResult], list[BenchRecord]]:
+    """Time the cases the goals need (each once, with every peer it is compared with) and
+    judge each goal on ratios of medians from that one run.
+
+    >>> g = Goal("tiny", "relu", "forward", "out", 1000, "numpy", 100.0)
+    >>> results, recs = run_goals(7, [g])  # goals=None: the issue's goals (GOALS)
+    >>> results[0].met, sorted(r.impl for r in recs)
+    (True, ['numpy', 'rectifier'])
+    """
+    goals = GOALS if goals is None else goals
+    cases: dict[tuple[str, str, str, int], list[str]] = {}
+    for g in goals:
+        impls = cases.setdefault((g.function, g.op, g.mode, g.n), ["rectifier"])
+        if g.peer not in impls:
+            impls.append(g.peer)
+    threads = rectifier_threads() if threads is None else threads
+    records: list[BenchRecord] = []
+    for i, ((f, op, mode, n), impls) in enumerate(cases.items()):
+        if progress is not None:
+            progress(i, len(cases), f"{f} {op} {mode} float32 n={n}")
+        records += bench_case(REGISTRY[f], op, "float32", n, repeats, impls, threads, mode=mode)
+    median = {(r.function, r.op, r.mode, r.n, r.impl): r.median_s for r in records}
+    results = []
+    for g in goals:
+        mine = median.get((g.function, g.op, g.mode, g.n, "rectifier"))
+        peer = median.get((g.function, g.op, g.mode, g.n, g.peer))
+        results.append(GoalResult(g, None if mine is None or peer is None else mine / peer))
+    return results, records
+
+
+def format_goals(results: Sequence[GoalResult]) -> str:
+    """One line per goal: the ratio, the target and whether it was met.
+
+    >>> g = Goal("relu vs numpy", "relu", "forward", "out", 10, "numpy", 0.8)
+    >>> print(format_goals([GoalResult(g, 0.5), GoalResult(g, None)]))
+    goal           n   rectifier / peer  target   met
+    relu vs numpy  10              0.50  <= 0.80  yes
+    relu vs numpy  10                 -  <= 0.80  no (peer not run)
+    """
+    rows = [("goal", "n", "rectifier / peer", "target", "met")]
+    for r in results:
+        met = "yes" if r.met else "no" if r.ratio is not None else "no (peer not run)"
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+        rows.append(
+            (
+                r.goal.label,
+                f"{r.goal.n:.0e}" if r.goal.n >= 10**6 else str(r.goal.n),
+                ratio,
+                f"<= {r.goal.target:.2f}",
+                met,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = []
+    for row in rows:
+        cells = [
+            c.rjust(w) if i in (1, 2) and row is not rows[0] else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+# ---- the picture: GB/s against n --------------------------------------------------------------
+
+
+def plot(
+    records: Sequence[BenchRecord],
+    path: str,
+    facts: dict[str, Any] | None = None,
+    force: bool = False,
+) -> None:
+    """GB/s against n (log x), one panel per (function, op, mode), a line per implementation
+    (solid float32, dashed float64, ...), written atomically to ``path`` (PNG). Needs matplotlib.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rectifier._files import atomic_write
+
+    panels = list(dict.fromkeys((r.function, r.op, r.mode) for r in records))
+    if not panels:
+        raise ValueError("plot: no records to plot")
+    cols = min(2, len(panels))
+    rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, 4.2 * rows), squeeze=False)
+    colors = {"rectifier": "C3", "numpy": "C0", "torch": "C1", "limit": "0.35"}
+    styles = ["-", "--", ":", "-."]
+    dtypes = list(dict.fromkeys(r.dtype for r in records))
+    for ax, (f, op, mode) in zip(axes.flat, panels, strict=False):
+        for impl in IMPLS:
+            for k, dt in enumerate(dtypes):
+                mine = [
+                    r
+                    for r in records
+                    if (r.function, r.op, r.mode, r.impl, r.dtype) == (f, op, mode, impl, dt)
+                ]
+                pts = sorted((r.n, r.gbps) for r in mine)
+                alloc = " (alloc)" if mode != "alloc" and any(r.alloc for r in mine) else ""
+                if pts:
+                    ax.plot(
+                        *zip(*pts, strict=True),
+                        styles[k % len(styles)],
+                        marker="o",
+                        ms=3,
+                        color=colors[impl],
+                        label=f"{impl} {dt}{alloc}",
+                    )
+        ax.set_xscale("log")
+        ax.set_xlabel("n (elements)")
+        ax.set_ylabel("GB/s (bytes read + written / median time)")
+        title = {
+            "out": "into an existing output",
+            "inplace": "in place",
+            "alloc": "allocating the output",
+        }[mode]
+        ax.set_title(f"{f} {op}, {title}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, ncol=2)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    if facts:
+        fig.suptitle(
+            f"{facts.get('cpu')}, {facts.get('cores_available')} cores, "
+            f"{facts.get('threads')} threads, SIMD {facts.get('simd_target')}",
+            fontsize=9,
+        )
+    fig.tight_layout()
+    with atomic_write(path, "wb", force=force) as fh:
+        fig.savefig(fh, format="png", dpi=90)
+    plt.close(fig)

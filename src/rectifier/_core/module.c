@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "limit.h"
 #include "threads.h"
 
 /* ---- type lists: the order matches the rows in kernels.c ---------------------------------- */
@@ -42,7 +43,7 @@ static rect_kernel_table active;
  */
 #define RECT_MIN_PARALLEL_CHEAP ((npy_intp)1 << 18)
 #define RECT_MIN_PARALLEL_SMOOTH ((npy_intp)1 << 17)
-#define RECT_MAX_LOOPS (RECT_NUFUNCS * RECT_INTS_NTYPES)
+#define RECT_MAX_LOOPS (RECT_NUFUNCS * RECT_INTS_NTYPES + 2 * RECT_LIMIT_NTYPES)
 static rect_loop_info loop_infos[RECT_MAX_LOOPS];
 static int n_loop_infos = 0;
 
@@ -154,6 +155,13 @@ add_ufuncs(PyObject *module)
 #undef INTS_types
 #undef FLOATS_types
 #undef RECT_X_ADD
+    /* The streaming limit of `rectifier bench` (limit.c): relu's bytes and threads, no work. */
+    if (add_ufunc(module, rect_limit1_loops, floats_types, RECT_FLOATS_NTYPES, 1,
+                  RECT_MIN_PARALLEL_CHEAP, "_limit1", "y = x's bytes, streamed (bench only)") < 0 ||
+        add_ufunc(module, rect_limit2_loops, floats_types, RECT_FLOATS_NTYPES, 2,
+                  RECT_MIN_PARALLEL_CHEAP, "_limit2", "y = g's bytes, x read too (bench only)") < 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -280,10 +288,27 @@ default_num_threads(PyObject *self, PyObject *noargs)
     return PyLong_FromLong(rect_default_num_threads());
 }
 
+static PyObject *
+parallel_calls(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    return PyLong_FromLong(rect_parallel_calls());
+}
+
 static PyMethodDef core_methods[] = {
-    {"get_num_threads", get_num_threads, METH_NOARGS, "The number of threads large arrays use."},
-    {"set_num_threads", set_num_threads, METH_O, "Set the number of threads (>= 1)."},
+    {"get_num_threads", get_num_threads, METH_NOARGS,
+     "get_num_threads()\n--\n\nThe number of threads large arrays are split across.\n\n"
+     ">>> import rectifier\n>>> rectifier.get_num_threads() >= 1\nTrue"},
+    {"set_num_threads", set_num_threads, METH_O,
+     "set_num_threads(n, /)\n--\n\nSplit large arrays across n threads (n >= 1; the default is "
+     "the usable cores,\nor RECTIFIER_NUM_THREADS). Arrays under 2**17 elements always run on "
+     "the calling\nthread, whatever n is.\n\n>>> import rectifier\n"
+     ">>> before = rectifier.get_num_threads()\n"
+     ">>> rectifier.set_num_threads(1)\n>>> rectifier.get_num_threads()\n1\n"
+     ">>> rectifier.set_num_threads(before)"},
     {"default_num_threads", default_num_threads, METH_NOARGS, "The usable cores."},
+    {"_parallel_calls", parallel_calls, METH_NOARGS, "Calls split across threads so far."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -25,5 +25,6 @@ int rect_threads_init(void);
 int rect_get_num_threads(void);
 int rect_set_num_threads(int n); /* returns -1 for n < 1 */
 int rect_default_num_threads(void);
+long rect_parallel_calls(void); /* how many calls were split across threads (for tests) */
 
 #endif

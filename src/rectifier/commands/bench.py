@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import importlib.util
 import json
 import os
 import re
@@ -61,6 +62,30 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help=f"timed repetitions per case, >= {bench.MIN_REPEATS} (default: %(default)s)",
     )
+    p.add_argument(
+        "--mode",
+        action="append",
+        metavar="MODE",
+        help="out (into an existing output) | inplace | alloc (each implementation allocates "
+        "its output) (repeatable; default: out)",
+    )
+    p.add_argument(
+        "--large",
+        action="store_true",
+        help=f"add n = {bench.LARGE:.0e} to the sizes (needs a few GB of memory)",
+    )
+    p.add_argument(
+        "--threads",
+        metavar="N",
+        help="threads for rectifier, the limit and torch (default: rectifier's current count)",
+    )
+    p.add_argument(
+        "--goals",
+        action="store_true",
+        help="time only the cases of the speed goals and say which are met",
+    )
+    p.add_argument("--plot", metavar="PNG", help="also draw GB/s against n to this file")
+    p.add_argument("--force", action="store_true", help="overwrite the --plot file if it exists")
     p.add_argument("--json", action="store_true", help="print only a JSON list of records")
     p.add_argument(
         "--accuracy",
@@ -93,6 +118,14 @@ def parse_sizes(text: str) -> list[int]:
             )
         sizes.append(int(tok))
     return sizes
+
+
+def _parse_threads(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not re.fullmatch(r"\s*\d+\s*", text) or int(text) < 1:
+        raise UsageError(f"--threads: expected a positive integer, got {text!r} (e.g. --threads 2)")
+    return int(text)
 
 
 def _parse_repeats(text: str) -> int:
@@ -192,18 +225,53 @@ def run(args: argparse.Namespace) -> int:
     functions = _split(args.function, tuple(bench.REGISTRY))
     ops = _split(args.op, bench.DEFAULT_OPS)
     dtypes = _split(args.dtype, bench.DEFAULT_DTYPES)
+    modes = _split(args.mode, bench.DEFAULT_MODES)
     sizes = parse_sizes(args.sizes)
+    if args.large and bench.LARGE not in sizes:
+        sizes.append(bench.LARGE)
     repeats = _parse_repeats(args.repeats)
+    threads = _parse_threads(args.threads)
     try:
-        bench.validate(functions, ops, dtypes, sizes, repeats)
+        bench.validate(functions, ops, dtypes, sizes, repeats, modes=modes, threads=threads)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.plot is not None:
+        _check_plot(args.plot, args.force)
     with _progress() as progress:
-        records = bench.run_bench(functions, ops, dtypes, sizes, repeats, progress=progress)
+        if args.goals:
+            results, records = bench.run_goals(repeats, threads=threads, progress=progress)
+        else:
+            records = bench.run_bench(
+                functions,
+                ops,
+                dtypes,
+                sizes,
+                repeats,
+                progress=progress,
+                modes=modes,
+                threads=threads,
+            )
+    facts = bench.machine_facts()
+    if threads is not None:
+        facts["threads"] = threads
     if args.json:
         print(json.dumps([r.to_dict() for r in records], indent=1))
     else:
-        bench.print_report(records, bench.machine_facts())
+        bench.print_report(records, facts)
+        if args.goals:
+            print()
+            print(bench.format_goals(results))
+    if args.plot is not None:
+        bench.plot(records, args.plot, facts, force=args.force)
     for note in bench.disagreement_notes(records):
         print(f"rectifier bench: warning: {note}", file=sys.stderr)
     return 0
+
+
+def _check_plot(path: str, force: bool) -> None:
+    """Fail before the (long) run if the plot cannot be written."""
+    from rectifier._files import check_output_path
+
+    check_output_path(path, force=force)
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib; pip install matplotlib (or rectifier[plot])")
