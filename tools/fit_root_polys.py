@@ -1,4 +1,4 @@
-"""Print the C tables for the derivatives' interior zeros (the middle of src/rectifier/_core/roots.h).
+"""Print the tables of src/rectifier/_core/roots.h: the derivatives' interior zeros.
 
 silu', gelu', gelu_tanh' and mish' vanish once, near x = -1, where two nearly equal terms cancel.
 Around that zero x0 the derivative is written f'(x0 + t) = t P(t), with x0 as a double-double
