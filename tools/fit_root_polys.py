@@ -42,9 +42,9 @@ def mish(x):
 
 # name: (derivative, a starting point for the root, half-width R, float64 degree, float32 degree)
 FUNCS = {
-    "silu": (silu, -1.28, 0.125, 11, 5),
+    "silu": (silu, -1.28, 0.125, 15, 7),
     "gelu": (gelu, -0.75, 0.375, 15, 7),
-    "gelu_tanh": (gelu_tanh, -0.753, 0.125, 11, 5),
+    "gelu_tanh": (gelu_tanh, -0.753, 0.125, 15, 7),
     "mish": (mish, -1.19, 0.25, 15, 7),
 }
 

@@ -205,10 +205,13 @@ RECT_INLINE double RV(rect_mish_der)(double x, const double *p, double *kout)
 #endif
     const double t = (x - RECT_ROOT_MISH_HI) - RECT_ROOT_MISH_LO;
     const double near = RECT_ROOT_POLY(t, RECT_ROOT_TABLE(mish));
-    const int tail = x < -1e4, head = x > 1e3, ispos = x >= 0.0;
     const int root = fabs(t) < RECT_ROOT_MISH_R;
-    *kout = (ispos || tail || root) ? 0.0 : k;
-    return tail ? 0.0 : (head ? 1.0 : (ispos ? pos : (root ? near : neg)));
+    /* the root select first: nested one level deeper, GCC stops if-converting the loop */
+    const double negr = root ? near : neg;
+    const double kr = root ? 0.0 : k;
+    const int tail = x < -1e4, head = x > 1e3, ispos = x >= 0.0;
+    *kout = (ispos || tail) ? 0.0 : kr;
+    return tail ? 0.0 : (head ? 1.0 : (ispos ? pos : negr));
 }
 
 /*
