@@ -4,9 +4,9 @@
  * of two (so x*exp(x) is rounded once even when exp(x) alone would be subnormal), and exact
  * products (double-double) for arguments whose rounding error the function would amplify.
  *
- * Every float32 and float16 kernel computes in double with these and rounds once at the end, so
- * its error is the final rounding plus ~2^-50 relative; float64 kernels use them directly (each
- * function's error budget is in its comment in family.h).
+ * The float32 and float16 kernels compute in double with these and round once at the end (float32
+ * silu aside: family_f32.h), so their error is the final rounding plus ~2^-27 relative; float64
+ * kernels use them directly (each function's error budget is in its comment in family.h).
  *
  * Why not libm: a libm call per element blocks vectorisation (3 to 10x slower than PyTorch's
  * vectorised math, measured). Why no fma(): without -mfma it is a libm call; two_prod uses it
