@@ -339,19 +339,25 @@ def _special_api_rows() -> list[Api]:
                 words,
             )
         )
-    # torch tensors where only NumPy works: never a silent conversion to a NumPy result.
-    for ident, fn, make, words in (
-        ("prelu-torch-x-array-weight", r.prelu,
-         lambda: ((torch.ones(2, 3),), {"weight": torch.full((3,), 0.1)}), ("prelu", "weight")),
-        ("prelu_grad-torch-x-array-weight", r.prelu_grad,
-         lambda: ((torch.ones(2, 3),), {"weight": np.ones(3)}), ("prelu_grad", "weight")),
-        ("prelu_backward-torch-x-array-weight", r.prelu_backward,
-         lambda: ((torch.ones(2, 3), torch.ones(2, 3)), {"weight": np.ones(3)}),
-         ("prelu_backward", "weight")),
-        ("rrelu-training-torch", r.rrelu,
-         lambda: ((torch.ones(2, 3),), {"training": True}), ("rrelu", "training")),
+    # torch tensors with a per-channel weight or training slopes: the library's own ops, held to
+    # the same checks as the NumPy path (never a silent conversion to a NumPy result).
+    for kind, ident, fn, make, exc, words in (
+        ("bad parameter", "prelu-torch-weight-nan", r.prelu,
+         lambda: ((torch.ones(2, 3),), {"weight": torch.tensor([0.1, math.nan, 0.1])}),
+         ValueError, ("prelu", "weight")),
+        ("wrong shape", "prelu_grad-torch-weight-wrong-length", r.prelu_grad,
+         lambda: ((torch.ones(2, 3),), {"weight": np.ones(2)}), ValueError,
+         ("prelu_grad", "weight", "channels")),
+        ("bad out=", "prelu_backward-torch-out", r.prelu_backward,
+         lambda: ((torch.ones(2, 3), torch.ones(2, 3)), {"weight": np.ones(3),
+                                                          "out": torch.zeros(2, 3)}),
+         TypeError, ("prelu_backward", "out")),
+        ("bad out=", "rrelu-training-torch-out", r.rrelu,
+         lambda: ((torch.ones(2, 3),), {"training": True, "rng": np.random.default_rng(0),
+                                        "out": torch.zeros(2, 3)}),
+         TypeError, ("rrelu", "out")),
     ):  # fmt: skip
-        rows.append(Api("wrong type or dtype", ident, fn, make, TypeError, words))
+        rows.append(Api(kind, ident, fn, make, exc, words))
     # set_num_threads / get_num_threads
     for label, value, exc in (
         ("str", "2", TypeError),
@@ -1009,7 +1015,11 @@ def _unchanged(before: Any, value: Any) -> bool:
         if value.dtype.kind in "fc":
             return same and np.array_equal(value, before[1], equal_nan=True)
         return same and np.array_equal(value, before[1])
-    return value.dtype == before[1].dtype and torch.equal(value, before[1])
+    # NaN == NaN here, as for NumPy above (a NaN parameter row must still count as unchanged).
+    return value.dtype == before[1].dtype and bool(
+        torch.equal(value.isnan(), before[1].isnan())
+        and torch.equal(value.nan_to_num(0.0), before[1].nan_to_num(0.0))
+    )
 
 
 def _check_api(row: Api) -> None:

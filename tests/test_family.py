@@ -266,6 +266,66 @@ def test_rrelu_training_samples_slopes_and_backward_uses_them():
 # ---- other libraries ----------------------------------------------------------------------
 
 
+def _prelu_input():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 4, 5)).astype(np.float32) * 3
+    x[0, 0, :4] = [-np.inf, np.nan, 0.0, np.inf]
+    x[0, 1, 0] = -np.inf  # channel 1 has a zero slope: 0 at -inf, not 0 * inf
+    return x, np.array([0.1, 0.0, -0.3, 2.5], dtype=np.float32), rng.standard_normal(
+        x.shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+def test_prelu_array_weight_on_torch_matches_numpy_and_keeps_autograd(axis):
+    torch = pytest.importorskip("torch")
+    x, w, g = _prelu_input()
+    if axis == -1:
+        x, g = np.moveaxis(x, 1, -1).copy(), np.moveaxis(g, 1, -1).copy()
+    tx = torch.tensor(x, requires_grad=True)
+    tw = torch.nn.Parameter(torch.tensor(w))
+    ty = rectifier.prelu(tx, tw, axis=axis)
+    assert isinstance(ty, torch.Tensor) and ty.dtype == torch.float32
+    np.testing.assert_array_equal(ty.detach().numpy(), rectifier.prelu(x, w, axis=axis))
+    ty.backward(torch.tensor(g))
+    gx, gw = rectifier.prelu_backward(g, x, w, axis=axis)
+    finite = np.isfinite(x)
+    np.testing.assert_array_equal(tx.grad.numpy()[finite], gx[finite])
+    # the weight's gradient; channel 1 (slope 0 at x = -inf) is the one place they differ:
+    # autograd sees the select that gives the limit 0, prelu_backward sums g * x = inf there
+    np.testing.assert_allclose(tw.grad.numpy()[[0, 2, 3]], gw[[0, 2, 3]], rtol=1e-5)
+    assert np.isinf(gw[1]) and np.isfinite(tw.grad.numpy()[1])
+    # the explicit derivative and backward on tensors (a NumPy weight is moved to x's device)
+    np.testing.assert_array_equal(rectifier.prelu_grad(torch.tensor(x), w, axis=axis).numpy(),
+                                  rectifier.prelu_grad(x, w, axis=axis))
+    tgx, tgw = rectifier.prelu_backward(torch.tensor(g), torch.tensor(x), w, axis=axis)
+    np.testing.assert_array_equal(tgx.numpy(), gx)
+    np.testing.assert_allclose(tgw.numpy(), gw, rtol=1e-5)
+    with pytest.raises(ValueError, match="weight has 4 elements but x has 3 channels"):
+        rectifier.prelu(torch.tensor(x), w, axis=0)
+
+
+def test_rrelu_training_on_torch_draws_the_numpy_slopes_and_keeps_autograd():
+    torch = pytest.importorskip("torch")
+    x, _, g = _prelu_input()
+    tx = torch.tensor(x, requires_grad=True)
+    ty, ts = rectifier.rrelu(tx, training=True, rng=np.random.default_rng(4))
+    y, s = rectifier.rrelu(x, training=True, rng=np.random.default_rng(4))
+    assert isinstance(ts, torch.Tensor) and ts.dtype == torch.float32
+    np.testing.assert_array_equal(ts.numpy(), s)
+    np.testing.assert_array_equal(ty.detach().numpy(), y)
+    ty.backward(torch.tensor(g))
+    bw = rectifier.rrelu_backward(g, x, training=True, slopes=s)
+    finite = np.isfinite(x)
+    np.testing.assert_array_equal(tx.grad.numpy()[finite], bw[finite])
+    tb = rectifier.rrelu_backward(torch.tensor(g), torch.tensor(x), training=True, slopes=ts)
+    np.testing.assert_array_equal(tb.numpy(), bw)
+    np.testing.assert_array_equal(
+        rectifier.rrelu_grad(torch.tensor(x), training=True, slopes=ts).numpy(),
+        rectifier.rrelu_grad(x, training=True, slopes=s))
+    with pytest.raises(ValueError, match="slopes has shape"):
+        rectifier.rrelu_grad(torch.tensor(x), training=True, slopes=ts[0])
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_torch_tensors_stay_torch_and_match_numpy(name):
     torch = pytest.importorskip("torch")

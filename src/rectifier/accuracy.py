@@ -3,12 +3,14 @@
 For every smooth function of the registry (its forward and its derivative) and every float dtype,
 :func:`measure` compares rectifier, PyTorch (CPU; autograd for the derivative) and the naive
 NumPy formula with the exact value on the same inputs and reports the worst error and where it
-occurred. The exact values come from mpmath at 120 bits for float32 and float64; for float16 (all
+occurred, on :func:`grid`'s inputs (every binade, the edges and the derivatives' zeros). The
+exact values come from mpmath at 120 bits for float32 and float64; for float16 (all
 65,536 inputs) from float64 formulas in stable form, whose error (~1e-15 relative) is ten orders
 below a float16 ULP. The tests (tests/test_accuracy.py) hold rectifier to SEMANTICS.md's bounds
 with the same code; ``rectifier bench --accuracy`` prints :func:`format_table`.
 
->>> recs = measure(["selu"], dtypes=["float32"], impls=["rectifier"], ops=["forward"], points=60)
+>>> recs = measure(["selu"], dtypes=["float32"], impls=["rectifier"], ops=["forward"],
+...               per_binade=1)
 >>> recs[0].function, recs[0].impl, recs[0].max_ulp <= 2
 ('selu', 'rectifier', True)
 """
@@ -240,16 +242,45 @@ def _ref64(name: str, op: str, x: np.ndarray, **kw: float) -> np.ndarray:
 # ---- inputs ----------------------------------------------------------------------------
 
 
-def grid(dtype: str, points: int = 1500, seed: int = 0) -> np.ndarray:
-    """Inputs representable in ``dtype``, as float64: every float16 value; for float32 and
-    float64, a log-spaced grid over every binade (both signs, thinned to about ``points``),
-    a dense uniform sample of the interesting range and the tails, and the edge values.
+#: The interior zeros of the derivatives (to double precision): the inputs where a derivative's
+#: relative error is hardest to keep, so every grid holds each one and its neighbours.
+DERIVATIVE_ZEROS = {"silu": -1.2784645427610737, "gelu": -0.7517915246935645,
+                    "gelu_tanh": -0.7524614220710163, "mish": -1.1924312145154952}
+#: Points per binade: ``rectifier bench --accuracy`` (the README's table) and the tests.
+BENCH_PER_BINADE = 8
+TEST_PER_BINADE = 1
+
+
+def _neighbours(v: float, dt: np.dtype, k: int = 4) -> list[float]:
+    """v rounded to ``dt`` and its k nearest representable neighbours on each side."""
+    x = np.array([v], dtype=dt)
+    out = [float(x[0])]
+    up, down = x.copy(), x.copy()
+    for _ in range(k):
+        up = np.nextafter(up, np.array([np.inf], dtype=dt))
+        down = np.nextafter(down, np.array([-np.inf], dtype=dt))
+        out += [float(up[0]), float(down[0])]
+    return out
+
+
+def grid(dtype: str, per_binade: int = BENCH_PER_BINADE, dense: int = 2000,
+         seed: int = 0) -> np.ndarray:
+    """Inputs representable in ``dtype``, as float64, sorted, NaN last: every float16 value; for
+    float32 and float64, ``per_binade`` points in every binade [2^e, 2^(e+1)) from the smallest
+    subnormal to the largest finite value, both signs (stratified: one in each of
+    ``per_binade`` equal slices of the mantissa), ``dense`` uniform points in [-12, 12] and as
+    many in the negative tail where the smooth functions underflow, and the edges: ±0, the
+    smallest subnormal and normal, the largest finite value, ±inf, NaN, the kinks (±1, ±3, 6)
+    and each derivative's interior zero (DERIVATIVE_ZEROS) with four neighbours on each side.
 
     >>> len(grid("float16"))
     65536
-    >>> g = grid("float32", 400)
-    >>> np.array_equal(g.astype(np.float32), g, equal_nan=True), len(g) > 400
-    (True, True)
+    >>> g = grid("float32", 2, dense=100)
+    >>> bool(np.array_equal(g.astype(np.float32), g, equal_nan=True))
+    True
+    >>> e = np.frexp(np.abs(g[np.isfinite(g) & (g != 0)]))[1] - 1  # every binade, both signs
+    >>> sorted(set(e.tolist())) == list(range(-149, 128))
+    True
     """
     dt = np.dtype(dtype)
     if dt == np.float16:
@@ -258,21 +289,20 @@ def grid(dtype: str, points: int = 1500, seed: int = 0) -> np.ndarray:
     fi = np.finfo(dt)
     rng = np.random.default_rng(seed)
     emin, emax = int(np.log2(float(fi.smallest_subnormal))), int(fi.maxexp)
-    step = max(1, (emax - emin) // max(1, points // 4))
-    exps = np.arange(emin, emax, step)
-    mant = rng.uniform(1, 2, size=exps.size)
-    binades = np.ldexp(mant, exps)
-    dense = rng.uniform(-12, 12, size=points // 2)
+    exps = np.repeat(np.arange(emin, emax), per_binade)
+    slot = np.tile(np.arange(per_binade), emax - emin)
+    mant = 1.0 + (slot + rng.uniform(0, 1, size=exps.size)) / per_binade
+    binades = np.ldexp(np.minimum(mant, 2.0 - 2.0**-52), exps)
+    uniform = rng.uniform(-12, 12, size=dense)
     tails = -np.exp(rng.uniform(np.log(12), np.log(800 if dt == np.float64 else 110),
-                                size=points // 4))
-    edges = [0.0, fi.smallest_subnormal, fi.smallest_normal, fi.max, 1.0, 3.0, 6.0, fi.eps,
-             math.inf, math.nan]
-    x = np.concatenate([binades, -binades, dense, tails, np.array(edges, dtype=np.float64),
-                        -np.array(edges, dtype=np.float64)])
+                                size=dense))
+    edges = [0.0, float(fi.smallest_subnormal), float(fi.smallest_normal), float(fi.max),
+             1.0, 3.0, 6.0, float(fi.eps), math.inf]
+    zeros = [v for z in DERIVATIVE_ZEROS.values() for v in _neighbours(z, dt)]
     with np.errstate(over="ignore"):
-        x = x.astype(dt).astype(np.float64)  # representable in the dtype
-    return np.unique(x) if not np.isnan(x).any() else np.concatenate(
-        [np.unique(x[~np.isnan(x)]), [math.nan]])
+        x = np.concatenate([binades, -binades, uniform, tails, np.array(edges), -np.array(edges),
+                            np.array(zeros)]).astype(dt).astype(np.float64)
+    return np.concatenate([np.unique(x), [math.nan]])
 
 
 # ---- errors ------------------------------------------------------------------------------
@@ -341,26 +371,28 @@ def _available(impl: str) -> bool:
     return True
 
 
-def errors(name: str, op: str, dtype: str, impl: str = "rectifier", points: int = 1500,
-           params: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs, ULP error per input) of one implementation; the tests use it directly."""
+def errors(name: str, op: str, dtype: str, impl: str = "rectifier",
+           per_binade: int = BENCH_PER_BINADE, params: dict[str, float] | None = None,
+           x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, ULP error per input) of one implementation on :func:`grid` (or on ``x``, float64
+    values representable in ``dtype``); the tests use it directly."""
     rec = ALL_RECORDS[name]
     kw = _params(rec) if params is None else params
-    x64 = grid(dtype, points)
+    x64 = grid(dtype, per_binade) if x is None else np.asarray(x, dtype=np.float64)
     if np.dtype(dtype) == np.float16:
         ref = _ref64(name, op, x64, **kw)
         hi, lo = ref, np.zeros_like(ref)
     else:
         hi, lo = exact(name, op, x64, **kw)
-    x = x64.astype(dtype)
+    xd = x64.astype(dtype)
     with np.errstate(all="ignore"):
-        got = _IMPL_FUNCS[impl](rec, op, x, kw)
+        got = _IMPL_FUNCS[impl](rec, op, xd, kw)
     return x64, ulp_error(np.asarray(got), hi, lo, dtype)
 
 
 def measure(functions: Iterable[str] | None = None, dtypes: Sequence[str] = DTYPES,
             impls: Sequence[str] = IMPLS, ops: Sequence[str] = OPS,
-            points: int = 1500) -> list[AccuracyRecord]:
+            per_binade: int = BENCH_PER_BINADE) -> list[AccuracyRecord]:
     """The worst ULP error per (function, op, dtype, implementation), on the same inputs.
 
     An implementation that fails on a dtype (torch has no float16 kernel for some ops) is
@@ -375,7 +407,7 @@ def measure(functions: Iterable[str] | None = None, dtypes: Sequence[str] = DTYP
                     if not _available(impl):
                         continue
                     try:
-                        x, err = errors(name, op, dtype, impl, points)
+                        x, err = errors(name, op, dtype, impl, per_binade)
                     except (RuntimeError, TypeError, NotImplementedError):
                         out.append(AccuracyRecord(name, op, dtype, impl, math.nan, math.nan, 0,
                                                   rec.ulp_bound[dtype]))

@@ -130,47 +130,110 @@ def leaky_relu_backward(
 # ---- prelu: a scalar weight goes through the registry; an array weight is broadcast here ---
 
 
+def _prelu_layout(
+    func: str, shape: tuple[int, ...], wshape: tuple[int, ...], axis: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(the shape weight takes to broadcast along axis, the axes grad_weight sums over)."""
+    ndim, wsize = len(shape), math.prod(wshape)
+    if len(wshape) > 1:
+        raise ValueError(
+            f"{func}: weight must be a number or 1-d (one slope per channel), got shape {wshape}"
+        )
+    if ndim < 2 or wsize == 1:
+        if wsize != 1:
+            raise ValueError(
+                f"{func}: x of shape {shape} has no channel axis, so weight must have one "
+                f"element, got {wsize}"
+            )
+        return (), tuple(range(ndim))
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{func}: axis must be in [{-ndim}, {ndim - 1}] for x of shape {shape}, got {axis}"
+        )
+    axis %= ndim
+    if wsize != shape[axis]:
+        raise ValueError(
+            f"{func}: weight has {wsize} elements but x has {shape[axis]} channels along "
+            f"axis {axis} (shape {shape}); pass one slope per channel or a single number"
+        )
+    return (wsize,) + (1,) * (ndim - axis - 1), tuple(i for i in range(ndim) if i != axis)
+
+
 def _prelu_weight(func: str, x: Any, weight: Any, axis: int) -> tuple[Any, Any, tuple[int, ...]]:
     """(x, weight shaped to broadcast along axis, the axes grad_weight sums over)."""
-    if not _is_numpy(x, weight):
-        # np.asarray would turn a torch tensor into a NumPy result, dropping device and autograd.
-        raise TypeError(
-            f"{func}: a per-channel weight needs NumPy arrays, got x of type "
-            f"{type(x).__name__} and weight of type {type(weight).__name__}; for torch tensors "
-            "use torch.nn.functional.prelu, or pass a single number as weight"
-        )
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     w = np.asarray(weight)
     if w.dtype.kind not in "iuf":
         raise TypeError(f"{func}: weight has dtype {w.dtype}; pass a real number or array")
     w = w.astype(dtype)
-    if not np.all(np.isfinite(w)):  # as a scalar weight is checked (O.WEIGHT)
-        raise ValueError(f"{func}: weight must hold finite numbers, got {w.tolist()!r}"[:300])
-    if w.ndim > 1:
+    _check_finite_weight(func, w)
+    wshape, axes = _prelu_layout(func, x.shape, w.shape, axis)
+    return x, w.reshape(wshape), axes
+
+
+def _check_finite_weight(func: str, w: Any, xp: Any = np) -> None:
+    """A per-channel weight is held to what a scalar weight is (O.WEIGHT): finite."""
+    if not bool(xp.all(xp.isfinite(w))):
         raise ValueError(
-            f"{func}: weight must be a number or 1-d (one slope per channel), got shape {w.shape}"
+            f"{func}: weight must hold finite numbers, got {w!r}"[:300]
+            + "; replace the NaN or infinite slopes"
         )
-    if x.ndim < 2 or w.size == 1:
-        if w.size != 1:
-            raise ValueError(
-                f"{func}: x of shape {x.shape} has no channel axis, so weight must have one "
-                f"element, got {w.size}"
-            )
-        return x, w.reshape(()), tuple(range(x.ndim))
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(
-            f"{func}: axis must be in [{-x.ndim}, {x.ndim - 1}] for x of shape "
-            f"{x.shape}, got {axis}"
-        )
-    axis %= x.ndim
-    if w.size != x.shape[axis]:
-        raise ValueError(
-            f"{func}: weight has {w.size} elements but x has {x.shape[axis]} channels along "
-            f"axis {axis} (shape {x.shape}); pass one slope per channel or a single number"
-        )
-    shaped = w.reshape((w.size,) + (1,) * (x.ndim - axis - 1))
-    return x, shaped, tuple(i for i in range(x.ndim) if i != axis)
+
+
+def _prelu_weight_xp(
+    func: str, x: Any, weight: Any, axis: int
+) -> tuple[Any, Any, Any, tuple[int, ...]]:
+    """The same for another library's x (torch, JAX, CuPy, array API): (xp, x as float, weight
+    as an array of x's library on x's device, shaped, the axes). A weight of x's library is
+    only reshaped, so autograd reaches it (an nn.Parameter gets its gradient)."""
+    lib = _dispatch.B.library_of(x)
+    xp = _dispatch._namespace(x, lib)
+    from rectifier import _generic
+
+    x = _generic.as_float(x, xp=xp)
+    if _dispatch.B.library_of(weight) == lib:
+        w = weight
+        if not xp.isdtype(w.dtype, ("real floating", "integral")):
+            raise TypeError(f"{func}: weight has dtype {w.dtype}; pass a real number or array")
+    else:
+        wn = np.asarray(weight)
+        if wn.dtype.kind not in "iuf":
+            raise TypeError(f"{func}: weight has dtype {wn.dtype}; pass a real number or array")
+        w = xp.asarray(wn.astype(np.float64), device=_device(x))
+    _check_finite_weight(func, w, xp)
+    wshape, axes = _prelu_layout(func, tuple(x.shape), tuple(w.shape), axis)
+    return xp, x, xp.reshape(xp.astype(w, x.dtype), wshape), axes
+
+
+def _device(x: Any) -> Any:
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def _prelu_xp(x: Any, w: Any, *, xp: Any) -> Any:
+    """x if x > 0 else w x, NaN kept; a zero slope at -inf gives 0 (the limit), not 0 * inf."""
+    zero = xp.zeros_like(x)
+    xs = xp.where(xp.isinf(x) & (w == 0), zero, x)
+    return xp.where((x > 0) | xp.isnan(x), x, w * xs)
+
+
+def _prelu_grad_xp(x: Any, w: Any, *, xp: Any) -> Any:
+    d = xp.where(x > 0, xp.ones_like(x), w * xp.ones_like(x))
+    return xp.where(xp.isnan(x), x, d)
+
+
+def _prelu_backward_xp(
+    grad: Any, x: Any, w: Any, axes: tuple[int, ...], *, xp: Any
+) -> tuple[Any, Any]:
+    """(grad_x, grad_weight) as the NumPy path: selects, grad_weight summed over axes."""
+    d = _prelu_grad_xp(x, w, xp=xp)
+    zero = xp.zeros_like(x)
+    gx = xp.where(d == 0, zero, grad * d)
+    gx = xp.where(xp.isnan(x), x, gx)
+    gw = xp.where(x < 0, grad * x, xp.where(xp.isnan(x), x, zero))
+    return gx, xp.sum(gw, axis=axes)
 
 
 def _scalar_weight(weight: Any) -> bool:
@@ -181,6 +244,10 @@ def _scalar_weight(weight: Any) -> bool:
 def prelu(x: Any, /, weight: Any = 0.25, *, axis: int = 1, out: Any = None) -> Any:
     if _scalar_weight(weight):
         return _apply(O.PRELU, "forward", (x,), {"weight": weight}, out)
+    if not _is_numpy(x):
+        _no_out("prelu", out)
+        xp, xa, w, _ = _prelu_weight_xp("prelu", x, weight, axis)
+        return _prelu_xp(xa, w, xp=xp)
     x, w, _ = _prelu_weight("prelu", x, weight, axis)
     return _dispatch.call_ufunc("prelu", _core.prelu, (x, w), ("x", "weight"), out)
 
@@ -189,6 +256,10 @@ def prelu(x: Any, /, weight: Any = 0.25, *, axis: int = 1, out: Any = None) -> A
 def prelu_grad(x: Any, /, weight: Any = 0.25, *, axis: int = 1, out: Any = None) -> Any:
     if _scalar_weight(weight):
         return _apply(O.PRELU, "grad", (x,), {"weight": weight}, out)
+    if not _is_numpy(x):
+        _no_out("prelu_grad", out)
+        xp, xa, w, _ = _prelu_weight_xp("prelu_grad", x, weight, axis)
+        return _prelu_grad_xp(xa, w, xp=xp)
     x, w, _ = _prelu_weight("prelu_grad", x, weight, axis)
     return _dispatch.call_ufunc("prelu_grad", _core.prelu_grad, (x, w), ("x", "weight"), out)
 
@@ -215,12 +286,12 @@ def prelu_backward(
 
 
 def _prelu_backward_generic(grad: Any, x: Any, weight: Any, axis: int, out: Any) -> Any:
-    """Other libraries (a scalar weight): both gradients with the library's own ops."""
+    """Other libraries: both gradients with the library's own ops."""
     if not _scalar_weight(weight):
-        raise TypeError(
-            "prelu_backward: a per-channel weight needs NumPy arrays; for torch "
-            "tensors use torch.nn.functional.prelu and autograd"
-        )
+        _dispatch.B.common_library("prelu_backward", grad=grad, x=x)
+        _no_out("prelu_backward", out)
+        xp, xa, w, axes = _prelu_weight_xp("prelu_backward", x, weight, axis)
+        return _prelu_backward_xp(_generic_float(grad, xp), xa, w, axes, xp=xp)
     grad_x = _apply(O.PRELU, "backward", (grad, x), {"weight": weight}, out)
     xp = _dispatch._namespace(x, _dispatch.B.common_library("prelu_backward", grad=grad, x=x))
     zero = xp.zeros_like(grad_x)
@@ -258,11 +329,12 @@ def rrelu(
             f"rrelu: rng must be a numpy.random.Generator, got "
             f"{type(rng).__name__}; pass np.random.default_rng(seed)"
         )
-    if not _is_numpy(x):  # the slopes come from a NumPy Generator: NumPy arrays only
-        raise TypeError(
-            f"rrelu: training=True needs a NumPy array, got {type(x).__name__}; for torch "
-            "tensors use torch.nn.functional.rrelu(x, lower, upper, training=True)"
-        )
+    if not _is_numpy(x):
+        # the same draws as for a NumPy array of that shape, rounded to x's dtype on its device
+        _no_out("rrelu", out)
+        u = rng.uniform(bounds["lower"], bounds["upper"], size=tuple(x.shape))
+        xp, xa, slopes = _slopes_like(x, u)
+        return _prelu_xp(xa, slopes, xp=xp), slopes
     xa = np.asarray(x)
     dtype = xa.dtype if xa.dtype.kind == "f" else np.dtype(np.float64)
     slopes = rng.uniform(bounds["lower"], bounds["upper"], size=xa.shape).astype(dtype)
@@ -291,6 +363,10 @@ def rrelu_grad(
     bounds = _rrelu_bounds("rrelu_grad", lower, upper)
     _rrelu_slopes("rrelu_grad", training, slopes)
     if slopes is not None:
+        if not _is_numpy(x):
+            _no_out("rrelu_grad", out)
+            xp, xa, w = _slopes_like(x, slopes)
+            return _prelu_grad_xp(xa, w, xp=xp)
         return _dispatch.call_ufunc(
             "rrelu_grad", _core.prelu_grad, (x, slopes), ("x", "slopes"), out
         )
@@ -312,10 +388,42 @@ def rrelu_backward(
     bounds = _rrelu_bounds("rrelu_backward", lower, upper)
     _rrelu_slopes("rrelu_backward", training, slopes)
     if slopes is not None:
+        if not _is_numpy(grad, x):
+            _dispatch.B.common_library("rrelu_backward", grad=grad, x=x)
+            _no_out("rrelu_backward", out)
+            xp, xa, w = _slopes_like(x, slopes)
+            gx, _ = _prelu_backward_xp(_generic_float(grad, xp), xa, w, (), xp=xp)
+            return gx
         return _dispatch.call_ufunc(
             "rrelu_backward", _core.prelu_backward, (grad, x, slopes), ("grad", "x", "slopes"), out
         )
     return _apply(O.RRELU, "backward", (grad, x), bounds, out)
+
+
+def _no_out(func: str, out: Any) -> None:
+    if out is not None:
+        raise TypeError(f"{func}: out= is for NumPy arrays; other libraries return a new array")
+
+
+def _generic_float(a: Any, xp: Any) -> Any:
+    from rectifier import _generic
+
+    return _generic.as_float(a, xp=xp)
+
+
+def _slopes_like(x: Any, slopes: Any) -> tuple[Any, Any, Any]:
+    """(xp, x as float, slopes as an array of x's library and dtype, shaped like x)."""
+    lib = _dispatch.B.library_of(x)
+    xp = _dispatch._namespace(x, lib)
+    xa = _generic_float(x, xp)
+    if _dispatch.B.library_of(slopes) != lib:
+        slopes = xp.asarray(np.asarray(slopes, dtype=np.float64), device=_device(xa))
+    if tuple(slopes.shape) != tuple(xa.shape):
+        raise ValueError(
+            f"slopes has shape {tuple(slopes.shape)} but x has shape {tuple(xa.shape)}; pass "
+            "the slopes rrelu(x, training=True) returned for this x"
+        )
+    return xp, xa, xp.astype(slopes, xa.dtype)
 
 
 # ---- relu6, hardtanh, threshold: integer arrays keep their dtype with integer bounds ------

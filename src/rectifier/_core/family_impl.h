@@ -103,10 +103,16 @@ RECT_INLINE double RV(rect_silu_fwd)(double x, const double *p)
 RECT_INLINE double RV(rect_silu_der)(double x, const double *p, double *k)
 {
     (void)p;
+#if RECT_FLOAT32_GRADE
     const double v = RV(rect_x_sigmoid_der)(x, x, 0.0, 1.0, k);
-    const int tail = x < -1e4, head = x > 1e3;
-    *k = (tail || head) ? 0.0 : *k;
-    return tail ? 0.0 : (head ? 1.0 : v);
+#else
+    const double v = rect_x_sigmoid_der_dd(x, 0.0, x, 0.0, k);
+#endif
+    const double t = (x - RECT_ROOT_SILU_HI) - RECT_ROOT_SILU_LO;
+    const double near = RECT_ROOT_POLY(t, RECT_ROOT_TABLE(silu));
+    const int tail = x < -1e4, head = x > 1e3, root = fabs(t) < RECT_ROOT_SILU_R;
+    *k = (tail || head || root) ? 0.0 : *k;
+    return tail ? 0.0 : (head ? 1.0 : (root ? near : v));
 }
 
 RECT_INLINE double RV(rect_sigmoid_fwd)(double x, const double *p)
@@ -171,12 +177,41 @@ RECT_INLINE double RV(rect_mish_der)(double x, const double *p, double *kout)
     const double z = RV(rect_ldexp)(m, k);
     const double e = 1.0 + 2.0 * z + 2.0 * z * z;
     const double pos = (1.0 + 2.0 * z) / e + 4.0 * x * z * z * (1.0 + z) / (e * e);
+#if RECT_FLOAT32_GRADE
     const double omega = 4.0 * (x + 1.0) + z * (4.0 * x + 6.0 + z * (4.0 + z));
     const double delta = 2.0 + z * (2.0 + z);
     const double neg = m * omega / (delta * delta);
+#else
+    /* float64: z, omega's leading 4 (x + 1), the numerator and delta^2 in double-double and
+       the quotient corrected once (the plain form is ~4 ulp off for x < -2) */
+    double ml, kk, al, wl, nl, dl, Dl, ql;
+    const double md = rect_exp_parts_dd(x, &kk, &ml); /* x < 0 where it is selected */
+    const double zh = rect_ldexp_hi(md, kk), zl = rect_ldexp_hi(ml, kk);
+    const double a4 = rect_two_sum(4.0 * x, 4.0, &al);
+    const double bz = zh * (4.0 * x + 6.0 + zh * (4.0 + zh)) + zl * (4.0 * x + 6.0);
+    const double w = rect_two_sum(a4, bz, &wl);
+    wl += al;
+    const double nh = rect_two_prod(md, w, &nl);
+    nl += md * wl + ml * w;
+    const double dh = rect_two_sum(2.0, zh * (2.0 + zh), &dl);
+    dl += 2.0 * zl;
+    const double D = rect_two_prod(dh, dh, &Dl);
+    Dl += 2.0 * dh * dl;
+    const double inv = 1.0 / D;
+    const double q0 = nh * inv;
+    const double pq = rect_two_prod(q0, D, &ql);
+    const double neg = q0 + (((nh - pq) - ql) + nl - q0 * Dl) * inv;
+    k = kk;
+#endif
+    const double t = (x - RECT_ROOT_MISH_HI) - RECT_ROOT_MISH_LO;
+    const double near = RECT_ROOT_POLY(t, RECT_ROOT_TABLE(mish));
+    const int root = fabs(t) < RECT_ROOT_MISH_R;
+    /* the root select first: nested one level deeper, GCC stops if-converting the loop */
+    const double negr = root ? near : neg;
+    const double kr = root ? 0.0 : k;
     const int tail = x < -1e4, head = x > 1e3, ispos = x >= 0.0;
-    *kout = (ispos || tail) ? 0.0 : k;
-    return tail ? 0.0 : (head ? 1.0 : (ispos ? pos : neg));
+    *kout = (ispos || tail) ? 0.0 : kr;
+    return tail ? 0.0 : (head ? 1.0 : (ispos ? pos : negr));
 }
 
 /*
@@ -218,6 +253,7 @@ RECT_INLINE double RV(rect_softplus_der)(double x, const double *p, double *k)
 #define RECT_SQRT1_2_LO (-4.833646656726457e-17) /* 1/sqrt(2) - RECT_SQRT1_2_HI */
 #define RECT_2_SQRTPI 1.12837916709551257390      /* 2/sqrt(pi) */
 #define RECT_1_SQRT2PI 0.39894228040143267794     /* 1/sqrt(2 pi) */
+#define RECT_1_SQRT2PI_LO (-2.49232720227773e-17) /* 1/sqrt(2 pi) - RECT_1_SQRT2PI */
 
 /* Mills-ratio series: Phi(x) = phi(x) / |x| * S(1/x^2) for x -> -inf; 9 terms, < 1e-19 for
    x < -30. */
@@ -281,17 +317,41 @@ RECT_INLINE double RV(rect_gelu_der)(double x, const double *p, double *kout)
         const double E = rect_exp_lo(-0.5 * x * x);
         const double h = 0.5 * rect_erfcx_lo(fabs(x) * RECT_SQRT1_2_HI) * E;
         const double r = (x <= 0.0 ? h : 1.0 - h) + x * (E * RECT_1_SQRT2PI);
+        const double t = (x - RECT_ROOT_GELU_HI) - RECT_ROOT_GELU_LO;
+        const double near = RECT_ROOT_POLY(t, RECT_ROOT_TABLE(gelu));
         *kout = 0.0;
-        return x < -1e4 ? 0.0 : (x > 40.0 ? 1.0 : r);
+        return x < -1e4 ? 0.0 : (x > 40.0 ? 1.0 : (fabs(t) < RECT_ROOT_GELU_R ? near : r));
     }
     double k;
-    const double ph = RV(rect_normal_pdf)(x, &k);
     const double y = 1.0 / (x * x);
-    const double tail = ph * x * (1.0 - RV(rect_mills)(y) * y);
-    const double mid = RV(rect_normal_cdf)(x < -30.0 ? -30.0 : x) + x * RV(rect_ldexp)(ph, k);
+    const double xm = x < -30.0 ? -30.0 : x;
+    /* x phi(x) in double-double (Phi, from erfc, is within ~1 ulp): with xm^2 = h + l,
+       x phi = x (m + ml) 2^k (1 - l/2) / sqrt(2 pi) */
+    double l, km, ml, al, bl, sl;
+    const double h = rect_two_prod(xm, xm, &l);
+    const double m = rect_exp_parts_dd(-0.5 * h, &km, &ml);
+    const double a = rect_two_prod(xm, m, &al);
+    al += xm * ml - 0.5 * l * a;
+    const double b = rect_two_prod(a, RECT_1_SQRT2PI, &bl);
+    bl += al * RECT_1_SQRT2PI + a * RECT_1_SQRT2PI_LO;
+    const double s = rect_two_sum(RV(rect_normal_cdf)(xm), rect_ldexp_hi(b, km), &sl);
+    const double mid = s + (sl + rect_ldexp_hi(bl, km));
+    /* x < -30: x phi(x) (1 - S(y) y), the same double-double x phi, scaled by the caller */
+    double l2, kt, mlt, at, bt;
+    const double h2 = rect_two_prod(x, x, &l2);
+    const double mt = rect_exp_parts_dd(-0.5 * h2, &kt, &mlt);
+    const double a2 = rect_two_prod(x, mt, &at);
+    at += x * mlt - 0.5 * l2 * a2;
+    const double b2 = rect_two_prod(a2, RECT_1_SQRT2PI, &bt);
+    bt += at * RECT_1_SQRT2PI + a2 * RECT_1_SQRT2PI_LO;
+    const double tail = (b2 + bt) - b2 * (RV(rect_mills)(y) * y);
+    k = kt;
+    const double t = (x - RECT_ROOT_GELU_HI) - RECT_ROOT_GELU_LO;
+    const double near = RECT_ROOT_POLY(t, RECT_ROOT_TABLE(gelu));
     const int istail = x < -30.0, far = x < -1e4, head = x > 40.0;
+    const int root = fabs(t) < RECT_ROOT_GELU_R;
     *kout = (istail && !far) ? k : 0.0;
-    return far ? 0.0 : (head ? 1.0 : (istail ? tail : mid));
+    return far ? 0.0 : (head ? 1.0 : (istail ? tail : (root ? near : mid)));
 }
 
 /*
@@ -301,15 +361,19 @@ RECT_INLINE double RV(rect_gelu_der)(double x, const double *p, double *kout)
  */
 #define RECT_GT_A_HI 0.044715
 #define RECT_GT_A_LO 2.1960211427085595e-18  /* 0.044715 - RECT_GT_A_HI */
+#define RECT_GT_3A_HI 0.134145
+#define RECT_GT_3A_LO 1.3526957332032908e-17  /* 3 * 0.044715 - RECT_GT_3A_HI */
 #define RECT_GT_C_HI 1.5957691216057308        /* 2 sqrt(2/pi) */
 #define RECT_GT_C_LO (-9.96930880911092e-17)
 
-RECT_INLINE double RV(rect_gelu_tanh_v)(double x, double *vl)
+/* 2 sqrt(2/pi) x (1 + A x^2) in double-double, A = ahi + alo: v (A = 0.044715) and x v'
+   (A = 3 * 0.044715). */
+RECT_INLINE double RV(rect_gt_cubic)(double x, double ahi, double alo, double *vl)
 {
     double l, al, bl, cl, vlo;
     const double h = rect_two_prod(x, x, &l);
-    const double a = rect_two_prod(RECT_GT_A_HI, h, &al);
-    al += RECT_GT_A_HI * l + RECT_GT_A_LO * h;
+    const double a = rect_two_prod(ahi, h, &al);
+    al += ahi * l + alo * h;
     const double b = rect_two_sum(1.0, a, &bl);
     bl += al;
     const double c = rect_two_prod(x, b, &cl);
@@ -317,6 +381,10 @@ RECT_INLINE double RV(rect_gelu_tanh_v)(double x, double *vl)
     const double v = rect_two_prod(RECT_GT_C_HI, c, &vlo);
     *vl = vlo + RECT_GT_C_HI * cl + RECT_GT_C_LO * c;
     return v;
+}
+RECT_INLINE double RV(rect_gelu_tanh_v)(double x, double *vl)
+{
+    return RV(rect_gt_cubic)(x, RECT_GT_A_HI, RECT_GT_A_LO, vl);
 }
 
 RECT_INLINE double RV(rect_gelu_tanh_fwd)(double x, const double *p)
@@ -332,11 +400,19 @@ RECT_INLINE double RV(rect_gelu_tanh_der)(double x, const double *p, double *k)
     (void)p;
     double vl;
     const double v = RV(rect_gelu_tanh_v)(x, &vl);
+#if RECT_FLOAT32_GRADE
     const double vp = RECT_GT_C_HI * (1.0 + 3.0 * RECT_GT_A_HI * x * x);
     const double r = RV(rect_x_sigmoid_der)(x, v, vl, vp, k);
-    const int tail = x < -30.0, head = x > 20.0;
-    *k = (tail || head) ? 0.0 : *k;
-    return tail ? 0.0 : (head ? 1.0 : r);
+#else
+    double xpl;
+    const double xph = RV(rect_gt_cubic)(x, RECT_GT_3A_HI, RECT_GT_3A_LO, &xpl);
+    const double r = rect_x_sigmoid_der_dd(v, vl, xph, xpl, k);
+#endif
+    const double t = (x - RECT_ROOT_GELU_TANH_HI) - RECT_ROOT_GELU_TANH_LO;
+    const double near = RECT_ROOT_POLY(t, RECT_ROOT_TABLE(gelu_tanh));
+    const int tail = x < -30.0, head = x > 20.0, root = fabs(t) < RECT_ROOT_GELU_TANH_R;
+    *k = (tail || head || root) ? 0.0 : *k;
+    return tail ? 0.0 : (head ? 1.0 : (root ? near : r));
 }
 
 /* ---- hardsigmoid, hardswish: piecewise, computed in double (x + 3 and the product are exact

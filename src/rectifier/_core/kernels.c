@@ -5,6 +5,7 @@
  */
 #include "kernels.h"
 #include "family.h"
+#include "family_f32.h"
 #include "linear.h"
 #include "loops.h"
 
@@ -33,7 +34,7 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
     return d == 0.0 ? 0.0 : g * d; /* rounded in double, then once more to float32 */
 }
 
-#define RK_SMOOTH(NAME, K)                                                                      \
+#define RK_SMOOTH(NAME, K, F32)                                                                 \
     RECT_INLINE npy_double rk_##NAME##_d(npy_double x, const npy_double *p)                   \
     {                                                                                           \
         return rect_##NAME##_fwd_hi(x, p);                                                      \
@@ -51,7 +52,7 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         const double v = rect_##NAME##_der_hi(x, p, &k);                                        \
         return rect_backward_value(g, v, k);                                                    \
     }                                                                                           \
-    RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
+    RECT_INLINE npy_float rk_##NAME##_fd(npy_float x, const npy_float *p)                     \
     {                                                                                           \
         double pd[(K) + 1];                                                                     \
         for (int j = 0; j < (K); j++) {                                                         \
@@ -59,6 +60,7 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         }                                                                                       \
         return (npy_float)rect_##NAME##_fwd_lo(x, pd);                                          \
     }                                                                                           \
+    RK_FWD_F_##F32(NAME)                                                                        \
     RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
     {                                                                                           \
         double pd[(K) + 1], k;                                                                  \
@@ -77,22 +79,35 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         const double v = rect_##NAME##_der_lo(x, pd, &k);                                       \
         return (npy_float)rect_backward_value_lo(g, v, k);                                      \
     }                                                                                           \
-    RK_HALF_X(NAME, K)                                                                          \
+    RK_HALF_X_VIA(NAME, NAME##_fd, K)                                                           \
     RK_HALF_X(NAME##_grad, K)                                                                   \
     RK_HALF_GX(NAME##_backward, K)
 
-RK_SMOOTH(elu, 1)
-RK_SMOOTH(selu, 0)
-RK_SMOOTH(celu, 1)
-RK_SMOOTH(gelu, 0)
-RK_SMOOTH(gelu_tanh, 0)
-RK_SMOOTH(silu, 0)
-RK_SMOOTH(mish, 0)
-RK_SMOOTH(softplus, 2)
-RK_SMOOTH(hardsigmoid, 0)
-RK_SMOOTH(hardswish, 0)
-RK_SMOOTH(sigmoid, 0)
-RK_SMOOTH(tanh, 0)
+/* The float32 forward: from the double core (D) or from family_f32.h's float-lane core (F32).
+   float16 always takes the double core (rk_NAME_fd): see family_f32.h. */
+#define RK_FWD_F_D(NAME)                                                                        \
+    RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
+    {                                                                                           \
+        return rk_##NAME##_fd(x, p);                                                            \
+    }
+#define RK_FWD_F_F32(NAME)                                                                      \
+    RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
+    {                                                                                           \
+        return rect_##NAME##_f32(x, p);                                                         \
+    }
+
+RK_SMOOTH(elu, 1, D)
+RK_SMOOTH(selu, 0, D)
+RK_SMOOTH(celu, 1, D)
+RK_SMOOTH(gelu, 0, D)
+RK_SMOOTH(gelu_tanh, 0, D)
+RK_SMOOTH(silu, 0, F32)
+RK_SMOOTH(mish, 0, D)
+RK_SMOOTH(softplus, 2, D)
+RK_SMOOTH(hardsigmoid, 0, D)
+RK_SMOOTH(hardswish, 0, D)
+RK_SMOOTH(sigmoid, 0, D)
+RK_SMOOTH(tanh, 0, D)
 
 /* ---- the loops, from the list in ufuncs.h ------------------------------------------------ */
 

@@ -4,9 +4,9 @@
  * of two (so x*exp(x) is rounded once even when exp(x) alone would be subnormal), and exact
  * products (double-double) for arguments whose rounding error the function would amplify.
  *
- * Every float32 and float16 kernel computes in double with these and rounds once at the end, so
- * its error is the final rounding plus ~2^-50 relative; float64 kernels use them directly (each
- * function's error budget is in its comment in family.h).
+ * The float32 and float16 kernels compute in double with these and round once at the end (float32
+ * silu aside: family_f32.h), so their error is the final rounding plus ~2^-27 relative; float64
+ * kernels use them directly (each function's error budget is in its comment in family.h).
  *
  * Why not libm: a libm call per element blocks vectorisation (3 to 10x slower than PyTorch's
  * vectorised math, measured). Why no fma(): without -mfma it is a libm call; two_prod uses it
@@ -29,6 +29,32 @@
 
 RECT_INLINE double rect_asdouble(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
 RECT_INLINE uint64_t rect_asuint64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+
+/* ---- exact products ---------------------------------------------------------------------- */
+
+/* a*b = hi + lo exactly (barring over/underflow). */
+RECT_INLINE double rect_two_prod(double a, double b, double *lo)
+{
+    const double p = a * b;
+#if defined(__FMA__)
+    *lo = __builtin_fma(a, b, -p);
+#else
+    const double sa = a * 134217729.0, sb = b * 134217729.0; /* 2^27 + 1: Dekker's split */
+    const double ah = sa - (sa - a), al = a - ah;
+    const double bh = sb - (sb - b), bl = b - bh;
+    *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+#endif
+    return p;
+}
+
+/* a+b = hi + lo exactly. */
+RECT_INLINE double rect_two_sum(double a, double b, double *lo)
+{
+    const double s = a + b;
+    const double bb = s - a;
+    *lo = (a - (s - bb)) + (b - bb);
+    return s;
+}
 
 /* ln 2 in two parts: the high part has 21 trailing zero bits, so k*RECT_LN2_HI is exact. */
 #define RECT_LN2_HI 6.93147180369123816490e-01
@@ -114,6 +140,22 @@ RECT_INLINE double rect_ldexp_lo(double v, double kd) { return v * rect_pow2i(kd
 RECT_EXP_PARTS(hi, 1400.0)
 RECT_EXP_PARTS(lo, 700.0)
 
+/* exp(x) = (m + ml) * 2^k with ml the low part (~2^-100 relative): the reduced argument's
+   rounding error and the rounding of 1 + q are carried. For the derivatives whose two terms
+   cancel (family.h), where a ~1 ulp exp would become several ulp of the result. */
+RECT_INLINE double rect_exp_parts_dd(double x, double *kd, double *ml)
+{
+    x = x < -1400.0 ? -1400.0 : (x > 1400.0 ? 1400.0 : x);
+    const double k = rect_round(x * RECT_INV_LN2);
+    double rl;
+    const double r = rect_two_sum(x - k * RECT_LN2_HI, -(k * RECT_LN2_LO), &rl);
+    const double q = rect_expm1_poly_hi(r);
+    const double m = 1.0 + q;
+    *kd = k;
+    *ml = ((1.0 - m) + q) + m * rl; /* e^(r + rl) = e^r (1 + rl) */
+    return m;
+}
+
 /* expm1, relative error ~1 ulp everywhere (no exp(x) - 1 cancellation near 0). */
 #define RECT_EXPM1(V)                                                                           \
     RECT_INLINE double rect_expm1_##V(double x)                                                 \
@@ -192,31 +234,5 @@ RECT_INLINE double rect_erfc_lo(double t)
     return t >= 0.0 ? e : 2.0 - e;
 }
 #define rect_erfc_hi erfc
-
-/* ---- exact products ---------------------------------------------------------------------- */
-
-/* a*b = hi + lo exactly (barring over/underflow). */
-RECT_INLINE double rect_two_prod(double a, double b, double *lo)
-{
-    const double p = a * b;
-#if defined(__FMA__)
-    *lo = __builtin_fma(a, b, -p);
-#else
-    const double sa = a * 134217729.0, sb = b * 134217729.0; /* 2^27 + 1: Dekker's split */
-    const double ah = sa - (sa - a), al = a - ah;
-    const double bh = sb - (sb - b), bl = b - bh;
-    *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-#endif
-    return p;
-}
-
-/* a+b = hi + lo exactly. */
-RECT_INLINE double rect_two_sum(double a, double b, double *lo)
-{
-    const double s = a + b;
-    const double bb = s - a;
-    *lo = (a - (s - bb)) + (b - bb);
-    return s;
-}
 
 #endif
