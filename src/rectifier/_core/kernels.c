@@ -24,13 +24,21 @@
 RECT_INLINE double rect_der_value(double v, double k) { return rect_ldexp_hi(v, k); }
 RECT_INLINE double rect_backward_value(double g, double v, double k)
 {
-    return rect_ldexp_hi(v, k) == 0.0 ? 0.0 : rect_ldexp_hi(g * v, k);
+    /* g * v can overflow where g * v * 2^k does not (|g| near DBL_MAX, v up to ~4, k < 0):
+       then g is scaled by 2^-64 first (exact there) and the 64 folded into k. */
+    const double gv = g * v;
+    const int over = !(fabs(gv) <= 1.7976931348623157e308);
+    const double r = over ? rect_ldexp_hi((g * 0x1p-64) * v, k + 64.0) : rect_ldexp_hi(gv, k);
+    return rect_ldexp_hi(v, k) == 0.0 ? 0.0 : r;
 }
 RECT_INLINE double rect_der_value_lo(double v, double k) { return rect_ldexp_lo(v, k); }
+/* Below 2^-280, g * f'(x) rounds to 0 in float32 for every finite g (|g| < 2^128), so f'(x) is
+   taken as 0 and the select masks a NaN or inf in g. (The float32-grade exp clamps its argument
+   at -700, so in the far tail d is a spurious ~2^-1010, not 0.) */
 RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
 {
     const double d = rect_ldexp_lo(v, k);
-    return d == 0.0 ? 0.0 : g * d; /* rounded in double, then once more to float32 */
+    return fabs(d) < 0x1p-280 ? 0.0 : g * d; /* rounded in double, then once more to float32 */
 }
 
 #define RK_SMOOTH(NAME, K)                                                                      \
