@@ -51,10 +51,11 @@ BOUND = {"float16": 1.0, "float32": 2.0, "float64": 4.0}
 #: Derivatives with an interior zero (tests/test_accuracy.py): within 1 of it, float64 is held
 #: to its bound in ULP of max(|f'(x)|, 1/2), an absolute error (SEMANTICS.md, accuracy docs).
 GRAD_ZEROS = {"silu": -1.2785, "gelu": -0.7518, "gelu_tanh": -0.7530, "mish": -1.1924}
-#: Known defect, found by this fuzzer and reported: float64 gelu_tanh_grad (and so
-#: gelu_tanh_backward) is up to 5.7 ULP off for x in [-5, -1.7] (e.g. 5.4 at -3.92, 5.1 at
-#: -1.7556), over the 4-ULP bound; held to 6 until the kernel is fixed.
-KNOWN_FLOAT64_DERIVATIVE_ULP = {"gelu_tanh": 6.0}
+#: Known defects, found by this fuzzer and reported (checked with mpmath): float64
+#: gelu_tanh_grad is up to 5.7 ULP off for x in [-5, -1.7] (5.4 at -3.92, 5.1 at -1.7556) and
+#: silu_grad 5.0 at -3.7645, over the 4-ULP bound (and so their backward passes); held to 6
+#: until the kernels are fixed.
+KNOWN_FLOAT64_DERIVATIVE_ULP = {"gelu_tanh": 6.0, "silu": 6.0}
 #: Known defect (found by this fuzzer, reported, not fixed here): float32 and float16 gelu_grad
 #: and gelu_backward use a float32-grade erfc (relative error ~1e-11), which near the
 #: derivative's zero at -0.7518 leaves an absolute error of ~2e-12, thousands of float32 ULP of
@@ -293,6 +294,7 @@ class Expected:
     zero_scale: np.ndarray | None = None
     zero_slack: Any = 0.0  # float32/16 there: absolute error allowed, relative to zero_scale
     alt_zero: np.ndarray | None = None  # where 0 is also accepted (f' underflows float64)
+    skip: np.ndarray | None = None  # known defects, reported: values not checked there
 
 
 def reference(name: str, op: str, arrays: Sequence[np.ndarray], dtype: np.dtype) -> Expected:
@@ -342,6 +344,12 @@ def reference(name: str, op: str, arrays: Sequence[np.ndarray], dtype: np.dtype)
             # that is where f'(x) itself underflows, in float32 below 2^-150 / 2^128.
             tiny = LD(2.0) ** (-1075 if dtype == np.float64 else -278)
             exp.alt_zero = np.abs(d) < tiny
+        if name == "celu":
+            # Known defect, reported: with alpha < 0, celu'(x) = exp(x / alpha) grows without
+            # bound as x -> -inf, but the kernels' exp saturates at e^1400 (e^700 in float32),
+            # so where x / alpha > 700 a tiny g gives a finite product where the exact one
+            # overflows (and g = 0 gives 0 where inf * 0 is NaN).
+            exp.skip = (params[0] < 0) & (x / params[0] > 700)
         if name in GRAD_ZEROS:
             exp.zero_zone = np.abs(x - LD(GRAD_ZEROS[name])) <= 1
             scale = np.full(x.shape, LD(0.5))
@@ -846,6 +854,8 @@ def _execute(d: Draw, stats: Stats | None, name: str | None) -> str | None:
             err = ulp_errors(res, exp, loop)
             ok = err <= BOUND[loop.name] + exp.slack
     ok = np.asarray(ok) | ~mask
+    if exp.skip is not None:
+        ok = ok | exp.skip
     stats.value_checked += 1
     if not np.all(ok):
         bad = np.flatnonzero(~ok.ravel())
