@@ -72,10 +72,12 @@ RECT_INLINE double RV(rect_selu_der)(double x, const double *p, double *k)
     return pos ? RECT_SELU_SCALE : RECT_SELU_SA * m;
 }
 
-/* celu(x) = alpha expm1(x / alpha) below 0. */
+/* celu(x) = alpha expm1(x / alpha) below 0. Where |x / alpha| < 2^-54, that is x within half
+   an ulp, and x / alpha may be subnormal or 0 (|alpha| large), so x itself is returned. */
 RECT_INLINE double RV(rect_celu_fwd)(double x, const double *p)
 {
-    return x > 0.0 ? x : p[0] * RV(rect_expm1)(x / p[0]);
+    const double q = x / p[0];
+    return (x > 0.0 || fabs(q) < 0x1p-54) ? x : p[0] * RV(rect_expm1)(q);
 }
 /* exp(x / alpha): the quotient's rounding error would be amplified by |x / alpha| (up to 745),
    so its remainder is carried: exp(q + ql) = exp(q) (1 + ql). */

@@ -25,13 +25,22 @@
 RECT_INLINE double rect_der_value(double v, double k) { return rect_ldexp_hi(v, k); }
 RECT_INLINE double rect_backward_value(double g, double v, double k)
 {
-    return rect_ldexp_hi(v, k) == 0.0 ? 0.0 : rect_ldexp_hi(g * v, k);
+    /* g * v can overflow where g * v * 2^k does not (|g| near DBL_MAX, v up to ~4, k < 0), and
+       be subnormal, so already rounded, where g * v * 2^k is normal (a subnormal g, k > 0):
+       then g is scaled by 2^-64 or 2^64 first (exact there) and the 64 folded into k. */
+    const double agv = fabs(g * v);
+    const double s = !(agv <= 1.7976931348623157e308) ? 0x1p-64 : (agv < 0x1p-960 ? 0x1p64 : 1.0);
+    const double ks = s == 1.0 ? 0.0 : (s < 1.0 ? 64.0 : -64.0);
+    return rect_ldexp_hi(v, k) == 0.0 ? 0.0 : rect_ldexp_hi((g * s) * v, k + ks);
 }
 RECT_INLINE double rect_der_value_lo(double v, double k) { return rect_ldexp_lo(v, k); }
+/* Below 2^-280, g * f'(x) rounds to 0 in float32 for every finite g (|g| < 2^128), so f'(x) is
+   taken as 0 and the select masks a NaN or inf in g. (The float32-grade exp clamps its argument
+   at -700, so in the far tail d is a spurious ~2^-1010, not 0.) */
 RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
 {
     const double d = rect_ldexp_lo(v, k);
-    return d == 0.0 ? 0.0 : g * d; /* rounded in double, then once more to float32 */
+    return fabs(d) < 0x1p-280 ? 0.0 : g * d; /* rounded in double, then once more to float32 */
 }
 
 #define RK_SMOOTH(NAME, K, F32)                                                                 \

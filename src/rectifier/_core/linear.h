@@ -127,7 +127,11 @@ RK_HALF_GX(leaky_relu_backward, 1)
         return rk_leaky_relu_backward_##S(g, x, s);                                             \
     }
 RK_RRELU(f, npy_float, (npy_float)(((double)p[0] + (double)p[1]) * 0.5))
-RK_RRELU(d, npy_double, (p[0] * 0.5 + p[1] * 0.5))
+/* (lower + upper) / 2 rounded once; halving first only where the sum overflows (halving two
+   subnormals first would round each: 5e-324 and 5e-324 gave 0). */
+RK_RRELU(d, npy_double,
+         (fabs(p[0] + p[1]) <= 1.7976931348623157e308 ? (p[0] + p[1]) * 0.5
+                                                      : p[0] * 0.5 + p[1] * 0.5))
 RK_RRELU(e, npy_uint16,
          rect_f2h((float)(((double)rect_h2f(p[0]) + (double)rect_h2f(p[1])) * 0.5)))
 
@@ -224,7 +228,10 @@ RK_HALF_X(squared_relu, 0)
     RECT_INLINE T rk_squared_relu_backward_##S(T g, T x, const T *p)                          \
     {                                                                                           \
         (void)p;                                                                                \
-        return x > 0 ? g * (x + x) : (x != x ? x : (T)0);                                       \
+        /* 2x overflows above max/2 where g * 2x may not: then (g * x) * 2, also one rounding */\
+        const T two_x = x + x;                                                                  \
+        const T v = two_x - two_x == 0 ? g * two_x : (g * x) * 2;                               \
+        return x > 0 ? v : (x != x ? x : (T)0);                                                 \
     }
 RK_CLIPS_D(f, npy_float)
 RK_CLIPS_D(d, npy_double)

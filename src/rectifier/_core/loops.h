@@ -18,6 +18,7 @@
 #include <numpy/ndarraytypes.h>
 
 #include <fenv.h>
+#include <stdint.h>
 
 /*
  * The vectorised compares on a NaN input raise the IEEE invalid flag, and the branch-free
@@ -34,6 +35,16 @@
 #else
 #define RECT_RESTRICT
 #endif
+
+/*
+ * Whether two contiguous ranges of `bytes` bytes from a and b share memory. NumPy copies an
+ * input that the output would overwrite before it is read, but not one the output trails
+ * (out = buf[:n], x = buf[1:]): there a forward loop is right, and the restrict-qualified
+ * branch would be undefined behaviour, so those calls take the plain one.
+ */
+#define RECT_OVERLAP(a, b, bytes)                                                               \
+    ((uintptr_t)(a) < (uintptr_t)(b) + (uintptr_t)(bytes) &&                                  \
+     (uintptr_t)(b) < (uintptr_t)(a) + (uintptr_t)(bytes))
 
 /*
  * out = FN(x, p) and out = FN(g, x, p), p a const T[K] of parameters (trailing ufunc inputs).
@@ -67,6 +78,14 @@
                 for (npy_intp i = 0; i < n; i++) {                                              \
                     const T x = io[i];                                                          \
                     io[i] = FN(x, p);                                                           \
+                }                                                                               \
+            }                                                                                   \
+            else if (RECT_OVERLAP(ip, op, n * (npy_intp)sizeof(T))) {                           \
+                const T *in = (const T *)ip;                                                    \
+                T *out = (T *)op;                                                               \
+                for (npy_intp i = 0; i < n; i++) {                                              \
+                    const T x = in[i];                                                          \
+                    out[i] = FN(x, p);                                                          \
                 }                                                                               \
             }                                                                                   \
             else {                                                                              \
@@ -104,7 +123,8 @@
         RECT_PARAMS_HOIST(K, T, 2)                                                              \
         if (hoisted && gs == (npy_intp)sizeof(T) && is == (npy_intp)sizeof(T) &&                \
             os == (npy_intp)sizeof(T)) {                                                        \
-            if (op == gp || op == ip) {                                                         \
+            if (op == gp || op == ip || RECT_OVERLAP(gp, op, n * (npy_intp)sizeof(T)) ||        \
+                RECT_OVERLAP(ip, op, n * (npy_intp)sizeof(T))) {                                \
                 const T *g = (const T *)gp, *in = (const T *)ip;                                \
                 T *out = (T *)op;                                                               \
                 for (npy_intp i = 0; i < n; i++) {                                              \

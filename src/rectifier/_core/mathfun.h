@@ -168,7 +168,9 @@ RECT_INLINE double rect_exp_parts_dd(double x, double *kd, double *ml)
         /* 2^1024 overflow before the final doubling */                                        \
         const double t = rect_pow2i(k - 1.0);                                                   \
         const double res = (t * q + (t - 0.5)) * 2.0;                                           \
-        return x == 0.0 ? x : res; /* keeps the sign of zero */                                 \
+        /* |x| < 2^-54: expm1(x) is x within half an ulp, and the halving above would round */ \
+        /* subnormal x (expm1(-5e-324) gave -0.0); this also keeps the sign of zero */         \
+        return fabs(x) < 0x1p-54 ? x : res;                                                     \
     }
 RECT_EXPM1(hi)
 RECT_EXPM1(lo)

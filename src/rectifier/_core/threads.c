@@ -233,6 +233,33 @@ static void run_parallel(const rect_loop_info *info, char **args, npy_intp n,
 }
 #endif
 
+#if RECT_HAVE_PTHREADS
+/*
+ * NumPy does not copy an output that trails an input in memory (out = buf[:n], x = buf[2:]):
+ * one forward pass reads every element before it writes over it. Slices run at once would not
+ * (a later slice overwrites what an earlier one has yet to read), so such calls stay on one
+ * thread. Exact aliasing (out is x) is fine: each slice reads only what it writes. Ranges are
+ * widened by 8 bytes, the largest item size, so the test errs towards one thread.
+ */
+static int partial_overlap(char *const *args, npy_intp n, npy_intp const *steps, int nargs)
+{
+    const int o = nargs - 1;
+    const npy_intp ospan = (n - 1) * steps[o];
+    const char *olo = args[o] + (ospan < 0 ? ospan : 0), *ohi = args[o] + (ospan > 0 ? ospan : 0) + 8;
+    for (int k = 0; k < o; k++) {
+        if (args[k] == args[o] && steps[k] == steps[o]) {
+            continue;
+        }
+        const npy_intp span = (n - 1) * steps[k];
+        const char *lo = args[k] + (span < 0 ? span : 0), *hi = args[k] + (span > 0 ? span : 0) + 8;
+        if (lo < ohi && olo < hi) {
+            return 1;
+        }
+    }
+    return 0;
+}
+#endif
+
 void rect_loop_entry(char **args, npy_intp const *dims, npy_intp const *steps, void *data)
 {
     const rect_loop_info *info = (const rect_loop_info *)data;
@@ -241,7 +268,7 @@ void rect_loop_entry(char **args, npy_intp const *dims, npy_intp const *steps, v
     const int nthreads = atomic_load(&num_threads);
     /* A stride-0 output (every element written to one place) must stay on one thread. */
     if (nthreads > 1 && n >= info->min_parallel && steps[info->nargs - 1] != 0 &&
-        info->nargs <= RECT_MAX_ARGS) {
+        info->nargs <= RECT_MAX_ARGS && !partial_overlap(args, n, steps, info->nargs)) {
         int expected = 0;
         if (atomic_compare_exchange_strong(&parallel_busy, &expected, 1)) {
             atomic_fetch_add(&parallel_calls, 1);
