@@ -58,7 +58,7 @@ EXACT = ("relu", "leaky_relu", "prelu", "rrelu", "relu6", "hardtanh", "threshold
          "squared_relu")
 #: Functions that keep integer dtypes.
 KEEPS_INTS = ("relu", "relu6", "hardtanh", "threshold", "squared_relu")
-#: Parallel thresholds of the kernels are 2**17 and 2**18 elements.
+#: Parallel thresholds of the kernels are 2**15 and 2**18 elements.
 LARGE = (1 << 18) + 4099
 
 

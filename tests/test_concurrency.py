@@ -5,7 +5,7 @@ torch imported). Here: 8 Python threads call a mix of kernels on shared inputs w
 outputs, released together by a barrier, with the kernels' own threads off (1) and on (the
 default, and more threads than cores); a child forked while other threads are inside the
 kernels; and torch's intra-op pool busy in the same process. Arrays are larger than the
-parallel thresholds (2**17 and 2**18 elements), so the internal threads really run. Anything
+parallel thresholds (2**15 and 2**18 elements), so the internal threads really run. Anything
 that could hang runs under a timeout and fails instead.
 """
 

@@ -35,14 +35,15 @@ static rect_kernel_table active;
  * Every loop is registered as rect_loop_entry (threads.c) with a rect_loop_info as its data:
  * the chosen target's serial loop, and the size from which threads pay off. Measured on a 2-core
  * machine: a thread start costs ~20-40 us; relu streams ~4 GB/s per core out of cache, so below
- * ~2**18 elements one thread is faster (CHEAP). The exp-based kernels take ~2.5 ns per float32
- * element (silu, one AVX-512 thread), but on the 2-core test VM starting the second thread cost
- * far more than the lead's figure: silu on 65,536 elements took 151 us on one thread and 498 us
- * on two, on 262,144 elements 813 us and 459 us (medians, lightly loaded). So SMOOTH splits from
- * 2**17, between the two.
+ * ~2**18 elements one thread is faster (CHEAP). The exp-based kernels cost 0.9-4 ns per float32
+ * element (silu/elu to softplus, one AVX-512 thread). With the chunked split a late helper no
+ * longer holds a call up, so they pay off much earlier: float32, 1 thread / 2 threads, us,
+ * quiet machine: 32,768 elements gelu 126/84, softplus 137/88, mish 75/57, silu 39/37, elu 41/41;
+ * 100,000 gelu 373/224, softplus 410/231, silu 112/91; at 16,384 silu 14/26. So SMOOTH splits
+ * from 2**15 (never slower there, and still above the 1e4 that always stays on one thread).
  */
 #define RECT_MIN_PARALLEL_CHEAP ((npy_intp)1 << 18)
-#define RECT_MIN_PARALLEL_SMOOTH ((npy_intp)1 << 17)
+#define RECT_MIN_PARALLEL_SMOOTH ((npy_intp)1 << 15)
 #define RECT_MAX_LOOPS (RECT_NUFUNCS * RECT_INTS_NTYPES + 2 * RECT_LIMIT_NTYPES)
 static rect_loop_info loop_infos[RECT_MAX_LOOPS];
 static int n_loop_infos = 0;
@@ -302,7 +303,7 @@ static PyMethodDef core_methods[] = {
      ">>> import rectifier\n>>> rectifier.get_num_threads() >= 1\nTrue"},
     {"set_num_threads", set_num_threads, METH_O,
      "set_num_threads(n, /)\n--\n\nSplit large arrays across n threads (n >= 1; the default is "
-     "the usable cores,\nor RECTIFIER_NUM_THREADS). Arrays under 2**17 elements always run on "
+     "the usable cores,\nor RECTIFIER_NUM_THREADS). Arrays under 2**15 elements always run on "
      "the calling\nthread, whatever n is.\n\n>>> import rectifier\n"
      ">>> before = rectifier.get_num_threads()\n"
      ">>> rectifier.set_num_threads(1)\n>>> rectifier.get_num_threads()\n1\n"
