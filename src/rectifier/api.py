@@ -104,6 +104,20 @@ def relu_grad(x: Any, /, *, at_zero: float = 0.0, out: Any = None) -> Any:
 
 @_document(RELU, "backward")
 def relu_backward(grad: Any, x: Any, /, *, at_zero: float = 0.0, out: Any = None) -> Any:
+    # Training loops call this as often as relu, so it gets the same shortcut for NumPy arrays
+    # and the default at_zero (measured at n=1000: 2.8 us through _apply, 1.0 us for the bare
+    # ufunc, against 2.3 us for NumPy's np.where formula).
+    if (
+        at_zero == 0.0
+        and type(at_zero) is float
+        and type(x) is np.ndarray
+        and type(grad) is np.ndarray
+        and (out is None or type(out) is np.ndarray)
+    ):
+        try:
+            return _core.relu_backward(grad, x, 0.0, out=out)
+        except (TypeError, ValueError) as exc:
+            raise _dispatch.explain("relu_backward", exc, (grad, x), ("grad", "x"), out) from None
     return _apply(RELU, "backward", (grad, x), {"at_zero": at_zero}, out)
 
 
