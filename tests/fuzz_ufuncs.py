@@ -58,8 +58,9 @@ EXACT = ("relu", "leaky_relu", "prelu", "rrelu", "relu6", "hardtanh", "threshold
          "squared_relu")
 #: Functions that keep integer dtypes.
 KEEPS_INTS = ("relu", "relu6", "hardtanh", "threshold", "squared_relu")
-#: Parallel thresholds of the kernels are 2**15 and 2**18 elements.
-LARGE = (1 << 18) + 4099
+#: Parallel thresholds of the kernels: 2**15 elements (exp-based), 2 MiB moved (the cheap ones:
+#: up to 2**20 elements for int8 relu).
+LARGE = (1 << 20) + 4099
 
 
 # ---- the reference -----------------------------------------------------------------------

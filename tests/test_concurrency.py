@@ -5,8 +5,8 @@ torch imported). Here: 8 Python threads call a mix of kernels on shared inputs w
 outputs, released together by a barrier, with the kernels' own threads off (1) and on (the
 default, and more threads than cores); a child forked while other threads are inside the
 kernels; and torch's intra-op pool busy in the same process. Arrays are larger than the
-parallel thresholds (2**15 and 2**18 elements), so the internal threads really run. Anything
-that could hang runs under a timeout and fails instead.
+parallel thresholds (2**15 elements, or 2 MiB moved for the cheap kernels), so the internal
+threads really run. Anything that could hang runs under a timeout and fails instead.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import pytest
 import rectifier
 from rectifier import ufuncs
 
-N = 3 * (1 << 17) + 4321  # above both parallel thresholds, not a multiple of the slice size
+# Above every parallel threshold (float16 relu: 2**19), not a multiple of the slice size.
+N = 3 * (1 << 18) + 4321
 PY_THREADS = 8
 TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging CI
 
@@ -216,7 +217,7 @@ TORCH_SCRIPT = textwrap.dedent(
     from rectifier import ufuncs
     torch.set_num_threads(2)
     rectifier.set_num_threads(2)
-    n = 3 * (1 << 17) + 4321
+    n = 3 * (1 << 18) + 4321
     rng = np.random.default_rng(0)
     x = rng.standard_normal(n).astype(np.float32)
     g = rng.standard_normal(n).astype(np.float32)

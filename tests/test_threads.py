@@ -126,12 +126,14 @@ def _faults_in_calling_thread(f, *arrays):
     return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
 
 
-def _fault_share(f, *arrays, tries=5):
+def _fault_share(f, *arrays, tries=25):
     """The calling thread's page faults with 2 threads over those with 1 (about 1/2 when the
     helper thread first-touches its share of the output, 1 if the caller touched it all).
 
-    The best of a few tries: on a busy machine the helper may start too late to claim any chunk
-    (the caller then does them all, by design), but not every time."""
+    The best of many tries: a helper that starts late claims fewer chunks (the caller then does
+    them, by design). On the 2-core VM, inside pytest, about half of the calls found the helper
+    late (the caller faulted in 530 of 544 pages instead of 272), so 5 tries failed now and
+    then; with 25 the chance that every one is late is ~1e-7 at that rate."""
     before = rectifier.get_num_threads()
     try:
         rectifier.set_num_threads(1)

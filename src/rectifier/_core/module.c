@@ -34,16 +34,34 @@ static rect_kernel_table active;
 /*
  * Every loop is registered as rect_loop_entry (threads.c) with a rect_loop_info as its data:
  * the chosen target's serial loop, and the size from which threads pay off. Measured on a 2-core
- * machine: a thread start costs ~20-40 us; relu streams ~4 GB/s per core out of cache, so below
- * ~2**18 elements one thread is faster (CHEAP). The exp-based kernels cost 0.9-4 ns per float32
- * element (silu/elu to softplus, one AVX-512 thread). With the chunked split a late helper no
- * longer holds a call up, so they pay off much earlier: float32, 1 thread / 2 threads, us,
- * quiet machine: 32,768 elements gelu 126/84, softplus 137/88, mish 75/57, silu 39/37, elu 41/41;
- * 100,000 gelu 373/224, softplus 410/231, silu 112/91; at 16,384 silu 14/26. So SMOOTH splits
- * from 2**15 (never slower there, and still above the 1e4 that always stays on one thread).
+ * machine (quiet; one thread / two, us): a split call costs ~20-25 us more than a serial one.
+ * The cheap kernels stream memory, so what decides is the bytes a call moves, not its elements:
+ * relu float32 200,000 elements (1.6 MB) 30/56, float64 131,072 (2.1 MB) 65/52; relu_backward
+ * float32 200,000 (2.4 MB) 74/53, float64 100,000 (2.4 MB) 76/50, float64 65,536 (1.6 MB) 41/45.
+ * So CHEAP kernels split from 2 MiB moved (inputs and output; float32 relu from 2**18 elements,
+ * float64 relu_backward from 87,381). The exp-based kernels cost 0.9-4 ns per float32 element
+ * (silu/elu to softplus, one AVX-512 thread), so their work, not their bytes, decides: float32,
+ * 32,768 elements gelu 126/84, softplus 137/88, mish 75/57, silu 39/37, elu 41/41; 100,000 gelu
+ * 373/224, softplus 410/231, silu 112/91; at 16,384 silu 14/26. So SMOOTH splits from 2**15
+ * elements. Either way nothing under 2**15 (> 1e4) elements ever splits.
  */
-#define RECT_MIN_PARALLEL_CHEAP ((npy_intp)1 << 18)
-#define RECT_MIN_PARALLEL_SMOOTH ((npy_intp)1 << 15)
+#define RECT_MIN_PARALLEL_CHEAP_BYTES ((npy_intp)2 << 20)
+#define RECT_MIN_PARALLEL_ELEMENTS ((npy_intp)1 << 15)
+enum { RECT_PAR_CHEAP, RECT_PAR_SMOOTH };
+
+/* The element count from which one loop splits (see above). */
+static npy_intp
+min_parallel(int par, char typecode, int narrays)
+{
+    if (par == RECT_PAR_SMOOTH) {
+        return RECT_MIN_PARALLEL_ELEMENTS;
+    }
+    PyArray_Descr *descr = PyArray_DescrFromType(typecode);
+    const npy_intp itemsize = descr != NULL ? descr->elsize : 8;
+    Py_XDECREF(descr);
+    const npy_intp n = RECT_MIN_PARALLEL_CHEAP_BYTES / (itemsize * (narrays + 1));
+    return n > RECT_MIN_PARALLEL_ELEMENTS ? n : RECT_MIN_PARALLEL_ELEMENTS;
+}
 #define RECT_MAX_LOOPS (RECT_NUFUNCS * RECT_INTS_NTYPES + 2 * RECT_LIMIT_NTYPES)
 static rect_loop_info loop_infos[RECT_MAX_LOOPS];
 static int n_loop_infos = 0;
@@ -105,7 +123,7 @@ rect_type_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **op
 
 static int
 add_ufunc(PyObject *module, PyUFuncGenericFunction *serial, const char *typecodes, int ntypes,
-          int nin, npy_intp min_parallel, const char *name, const char *doc)
+          int nin, int narrays, int par, const char *name, const char *doc)
 {
     /* Arrays the ufunc keeps: allocated once per ufunc for the life of the process. */
     const int nargs = nin + 1;
@@ -123,7 +141,7 @@ add_ufunc(PyObject *module, PyUFuncGenericFunction *serial, const char *typecode
         rect_loop_info *info = &loop_infos[n_loop_infos++];
         info->serial = serial[i];
         info->nargs = nargs;
-        info->min_parallel = min_parallel;
+        info->min_parallel = min_parallel(par, typecodes[i], narrays);
         funcs[i] = rect_loop_entry;
         data[i] = info;
         memset(types + (size_t)i * nargs, typecodes[i], nargs);
@@ -147,7 +165,7 @@ add_ufuncs(PyObject *module)
 {
 #define RECT_X_ADD(NAME, A, K, TYPES, PAR, DOC)                                                  \
     if (add_ufunc(module, active.loops[RECT_ID_##NAME], TYPES##_types, RECT_##TYPES##_NTYPES,    \
-                  (A) + (K), RECT_MIN_PARALLEL_##PAR, #NAME, DOC) < 0) {                         \
+                  (A) + (K), (A), RECT_PAR_##PAR, #NAME, DOC) < 0) {                             \
         return -1;                                                                               \
     }
 #define INTS_types ints_types
@@ -157,10 +175,10 @@ add_ufuncs(PyObject *module)
 #undef FLOATS_types
 #undef RECT_X_ADD
     /* The streaming limit of `rectifier bench` (limit.c): relu's bytes and threads, no work. */
-    if (add_ufunc(module, rect_limit1_loops, floats_types, RECT_FLOATS_NTYPES, 1,
-                  RECT_MIN_PARALLEL_CHEAP, "_limit1", "y = x's bytes, streamed (bench only)") < 0 ||
-        add_ufunc(module, rect_limit2_loops, floats_types, RECT_FLOATS_NTYPES, 2,
-                  RECT_MIN_PARALLEL_CHEAP, "_limit2", "y = g's bytes, x read too (bench only)") < 0) {
+    if (add_ufunc(module, rect_limit1_loops, floats_types, RECT_FLOATS_NTYPES, 1, 1,
+                  RECT_PAR_CHEAP, "_limit1", "y = x's bytes, streamed (bench only)") < 0 ||
+        add_ufunc(module, rect_limit2_loops, floats_types, RECT_FLOATS_NTYPES, 2, 2,
+                  RECT_PAR_CHEAP, "_limit2", "y = g's bytes, x read too (bench only)") < 0) {
         return -1;
     }
     return 0;
