@@ -45,16 +45,9 @@ RK_RELU_D(d, npy_double)
 
 /* ---- float16 through float32 ------------------------------------------------------------ */
 
-#define RK_HALF_X(NAME, K)                                                                      \
-    RECT_INLINE npy_uint16 rk_##NAME##_e(npy_uint16 x, const npy_uint16 *p)                   \
-    {                                                                                           \
-        float pf[(K) + 1];                                                                      \
-        for (int k = 0; k < (K); k++) {                                                         \
-            pf[k] = rect_h2f(p[k]);                                                             \
-        }                                                                                       \
-        return rect_f2h(rk_##NAME##_f(rect_h2f(x), pf));                                        \
-    }
-/* The same from another float kernel FN (the smooth functions' double-core float path). */
+#define RK_HALF_X(NAME, K) RK_HALF_X_VIA(NAME, NAME##_f, K)
+/* float16 NAME through the float kernel rk_FN: rk_NAME_f, or the smooth functions' double-core
+   float path. */
 #define RK_HALF_X_VIA(NAME, FN, K)                                                              \
     RECT_INLINE npy_uint16 rk_##NAME##_e(npy_uint16 x, const npy_uint16 *p)                   \
     {                                                                                           \
