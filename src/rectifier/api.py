@@ -203,9 +203,7 @@ def _prelu_weight_xp(
     only reshaped, so autograd reaches it (an nn.Parameter gets its gradient)."""
     lib = _dispatch.B.library_of(x)
     xp = _dispatch._namespace(x, lib)
-    from rectifier import _generic
-
-    x = _generic.as_float(x, xp=xp)
+    x = _generic_float(x, xp)
     if _dispatch.B.library_of(weight) == lib:
         w = weight
         if not xp.isdtype(w.dtype, ("real floating", "integral")):
