@@ -43,7 +43,7 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
     return fabs(d) < 0x1p-280 ? 0.0 : g * d; /* rounded in double, then once more to float32 */
 }
 
-#define RK_SMOOTH(NAME, K, F32)                                                                 \
+#define RK_SMOOTH(NAME, K, FWD, DER)                                                            \
     RECT_INLINE npy_double rk_##NAME##_d(npy_double x, const npy_double *p)                   \
     {                                                                                           \
         return rect_##NAME##_fwd_hi(x, p);                                                      \
@@ -69,8 +69,7 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         }                                                                                       \
         return (npy_float)rect_##NAME##_fwd_lo(x, pd);                                          \
     }                                                                                           \
-    RK_FWD_F_##F32(NAME)                                                                        \
-    RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
+    RECT_INLINE npy_float rk_##NAME##_grad_fd(npy_float x, const npy_float *p)                \
     {                                                                                           \
         double pd[(K) + 1], k;                                                                  \
         for (int j = 0; j < (K); j++) {                                                         \
@@ -79,7 +78,8 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         const double v = rect_##NAME##_der_lo(x, pd, &k);                                       \
         return (npy_float)rect_der_value_lo(v, k);                                              \
     }                                                                                           \
-    RECT_INLINE npy_float rk_##NAME##_backward_f(npy_float g, npy_float x, const npy_float *p) \
+    RECT_INLINE npy_float rk_##NAME##_backward_fd(npy_float g, npy_float x,                   \
+                                                    const npy_float *p)                         \
     {                                                                                           \
         double pd[(K) + 1], k;                                                                  \
         for (int j = 0; j < (K); j++) {                                                         \
@@ -88,12 +88,16 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         const double v = rect_##NAME##_der_lo(x, pd, &k);                                       \
         return (npy_float)rect_backward_value_lo(g, v, k);                                      \
     }                                                                                           \
+    RK_FWD_F_##FWD(NAME)                                                                        \
+    RK_DER_F_##DER(NAME)                                                                        \
     RK_HALF_X_VIA(NAME, NAME##_fd, K)                                                           \
-    RK_HALF_X(NAME##_grad, K)                                                                   \
-    RK_HALF_GX(NAME##_backward, K)
+    RK_HALF_X_VIA(NAME##_grad, NAME##_grad_fd, K)                                               \
+    RK_HALF_GX_VIA(NAME##_backward, NAME##_backward_fd, K)
 
-/* The float32 forward: from the double core (D) or from family_f32.h's float-lane core (F32).
-   float16 always takes the double core (rk_NAME_fd): see family_f32.h. */
+/* The float32 kernels: from the double cores (D) or from the float-lane cores (F32: family_f32.h
+   and the headers it includes, rect_NAME_f32, rect_NAME_grad_f32, rect_NAME_backward_f32).
+   float16 always takes the double cores (rk_NAME_fd, ..._grad_fd, ..._backward_fd): its
+   correct rounding needs their margin (family_f32.h). */
 #define RK_FWD_F_D(NAME)                                                                        \
     RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
     {                                                                                           \
@@ -104,19 +108,37 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
     {                                                                                           \
         return rect_##NAME##_f32(x, p);                                                         \
     }
+#define RK_DER_F_D(NAME)                                                                        \
+    RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
+    {                                                                                           \
+        return rk_##NAME##_grad_fd(x, p);                                                       \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_backward_f(npy_float g, npy_float x, const npy_float *p) \
+    {                                                                                           \
+        return rk_##NAME##_backward_fd(g, x, p);                                                \
+    }
+#define RK_DER_F_F32(NAME)                                                                      \
+    RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
+    {                                                                                           \
+        return rect_##NAME##_grad_f32(x, p);                                                    \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_backward_f(npy_float g, npy_float x, const npy_float *p) \
+    {                                                                                           \
+        return rect_##NAME##_backward_f32(g, x, p);                                             \
+    }
 
-RK_SMOOTH(elu, 1, D)
-RK_SMOOTH(selu, 0, D)
-RK_SMOOTH(celu, 1, D)
-RK_SMOOTH(gelu, 0, D)
-RK_SMOOTH(gelu_tanh, 0, D)
-RK_SMOOTH(silu, 0, F32)
-RK_SMOOTH(mish, 0, D)
-RK_SMOOTH(softplus, 2, D)
-RK_SMOOTH(hardsigmoid, 0, D)
-RK_SMOOTH(hardswish, 0, D)
-RK_SMOOTH(sigmoid, 0, D)
-RK_SMOOTH(tanh, 0, D)
+RK_SMOOTH(elu, 1, D, D)
+RK_SMOOTH(selu, 0, D, D)
+RK_SMOOTH(celu, 1, D, D)
+RK_SMOOTH(gelu, 0, D, D)
+RK_SMOOTH(gelu_tanh, 0, D, D)
+RK_SMOOTH(silu, 0, F32, D)
+RK_SMOOTH(mish, 0, D, D)
+RK_SMOOTH(softplus, 2, D, D)
+RK_SMOOTH(hardsigmoid, 0, D, D)
+RK_SMOOTH(hardswish, 0, D, D)
+RK_SMOOTH(sigmoid, 0, D, D)
+RK_SMOOTH(tanh, 0, D, D)
 
 /* ---- the loops, from the list in ufuncs.h ------------------------------------------------ */
 

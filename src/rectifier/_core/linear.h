@@ -57,14 +57,15 @@ RK_RELU_D(d, npy_double)
         }                                                                                       \
         return rect_f2h(rk_##FN(rect_h2f(x), pf));                                              \
     }
-#define RK_HALF_GX(NAME, K)                                                                     \
+#define RK_HALF_GX(NAME, K) RK_HALF_GX_VIA(NAME, NAME##_f, K)
+#define RK_HALF_GX_VIA(NAME, FN, K)                                                             \
     RECT_INLINE npy_uint16 rk_##NAME##_e(npy_uint16 g, npy_uint16 x, const npy_uint16 *p)     \
     {                                                                                           \
         float pf[(K) + 1];                                                                      \
         for (int k = 0; k < (K); k++) {                                                         \
             pf[k] = rect_h2f(p[k]);                                                             \
         }                                                                                       \
-        return rect_f2h(rk_##NAME##_f(rect_h2f(g), rect_h2f(x), pf));                           \
+        return rect_f2h(rk_##FN(rect_h2f(g), rect_h2f(x), pf));                                 \
     }
 
 /* ---- leaky_relu (and prelu, whose slope is an array) ------------------------------------- */
