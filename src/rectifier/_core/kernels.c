@@ -6,6 +6,9 @@
 #include "kernels.h"
 #include "family.h"
 #include "family_f32.h"
+#include "family_f32_exp.h"
+#include "family_f32_gelu.h"
+#include "family_f32_logistic.h"
 #include "linear.h"
 #include "loops.h"
 
