@@ -506,3 +506,31 @@ def test_param_of_a_family_function(capsys):
 def test_bad_param_of_a_family_function(capsys, param):
     argv = ["apply", "--function", "leaky_relu", "--param", param, "--", "-2", "4"]
     assert_one_line_error(*run_cli(capsys, argv))
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_gelu_tanh_form_from_the_command_line(capsys, grad):
+    """--param approximate=tanh selects gelu's tanh form, as the API's keyword does."""
+    argv = ["apply", "--function", "gelu", "--param", "approximate=tanh",
+            *(["--grad"] if grad else []), "--", "-1.5", "0.5"]
+    code, out, err = run_cli(capsys, argv)
+    f = rectifier.gelu_grad if grad else rectifier.gelu
+    want = f(np.array([-1.5, 0.5]), approximate="tanh")
+    assert (code, err) == (0, "")
+    assert np.array(out.split(), dtype=np.float64).tolist() == want.tolist()
+    assert want.tolist() != f(np.array([-1.5, 0.5])).tolist()  # not the erf form
+    argv[4] = "approximate=none"
+    code, out, err = run_cli(capsys, argv)
+    assert np.array(out.split(), dtype=np.float64).tolist() == f(np.array([-1.5, 0.5])).tolist()
+
+
+@pytest.mark.parametrize(
+    ("function", "param"),
+    [("gelu", "approximate=exact"), ("gelu", "approximate=1"), ("rrelu", "training=1"),
+     ("prelu", "axis=0")],
+)
+def test_word_options_bad_or_unavailable_from_the_command_line(capsys, function, param):
+    argv = ["apply", "--function", function, "--param", param, "--", "-2", "4"]
+    code, out, err = run_cli(capsys, argv)
+    assert_one_line_error(code, out, err)
+    assert param.split("=")[0] in err

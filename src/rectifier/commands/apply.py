@@ -98,7 +98,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a parameter of the function (repeatable), e.g. --param negative_slope=0.1",
+        help=("a parameter of the function (repeatable), e.g. --param negative_slope=0.1; "
+              "gelu's tanh form: --param approximate=tanh"),
     )
     p.add_argument("--grad", action="store_true", help="print the derivative instead")
     p.add_argument(
@@ -142,8 +143,20 @@ def build_function(
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"--param: expected NAME=VALUE, got {item!r}")
+        if key in rec.options and rec.variants:
+            # A named form of the function (gelu's approximate='tanh'): a word, not a number.
+            forms = ["none", *rec.variants]
+            if text.strip() not in forms:
+                raise UsageError(f"--param {key}: {func_name}'s {key} is one of "
+                                 f"{', '.join(map(repr, forms))}, got {text!r}")
+            values[key] = text.strip()
+            continue
+        if key in rec.options:
+            raise UsageError(f"--param: {func_name}'s option {key!r} is not available from the "
+                             f"command line; use the Python API (rectifier.{rec.name})")
         if key not in known:
-            choices = ", ".join(sorted(known)) or "none"
+            choices = ", ".join(sorted(known) + sorted(k for k in rec.options if rec.variants))
+            choices = choices or "none"
             raise UsageError(
                 f"--param: {func_name} has no parameter {key!r} (its parameters: {choices})"
             )
@@ -155,6 +168,8 @@ def build_function(
             raise UsageError(f"--at-zero: {func_name} has no at_zero parameter")
         values["at_zero"] = _parse_float("--at-zero", at_zero)
     for key, value in values.items():
+        if key not in known:
+            continue  # a form's name, checked above
         try:
             known[key].validate(func_name, value)
         except (TypeError, ValueError) as exc:
