@@ -1,10 +1,230 @@
 /*
  * float32-lane cores of silu, softplus (see family_f32.h): rect_NAME_f32, rect_NAME_grad_f32 and
  * rect_NAME_backward_f32, chosen per function in kernels.c's RK_SMOOTH list.
+ *
+ * Error budgets below are in units of u = 2^-24 (float32's unit roundoff): a relative error of
+ * c u before the last rounding costs at most c ulp, the last rounding 0.5 ulp, so the 2 ulp of
+ * SEMANTICS.md leave c <= 1.5. "FMA" marks a*b + c that the AVX2/AVX-512 builds contract; the
+ * baseline build rounds it twice, which the budgets allow for (measured on all three builds).
  */
 #ifndef RECTIFIER_FAMILY_F32_LOGISTIC_H
 #define RECTIFIER_FAMILY_F32_LOGISTIC_H
 
+#include "family.h"
 #include "family_f32.h"
+
+/* e^a = (1 + q) 2^k for a in [-200, 0] (clamped; NaN passes), k in [-289, 0] (the logistic
+   pieces need a <= 0 only, and a huge grad times e^-190 is still a float32). rect_expf_q's
+   reduction with ln 2 in three parts, C1 + D2 + D3 with k C1 and k D2 exact, so r + rl = a - k ln 2
+   to 2^-44 and rl (what r lost) is folded into q; Taylor to degree 8 (truncation < 2^-32 on
+   |r| <= 0.35). q's error: its own rounding (< 0.2 u of 1 + q) and ~2^-30 more. */
+RECT_INLINE float rect_logistic_expq(float a, float *kf)
+{
+    a = a < -200.0f ? -200.0f : a;
+    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = (a - k * 0.693359375f) + k * 0x1.bdp-13f; /* exact (both products exact) */
+    const float kd3 = k * 1.9046542e-09f;
+    const float r = r1 + kd3;
+    const float rl = (r1 - r) + kd3; /* to ~2^-45: only rl's own size matters */
+    float p = 1.0f / 40320.0f;
+    p = p * r + 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    *kf = k;
+    return r + ((r * r) * p + (rl + rl * r)); /* e^(r + rl) - 1, to 2^-30 */
+}
+
+/* 2^k as P * s with P = 2^kk a normal float and s in {1, 2^-64}, for k in [-380, 127]: a value v
+   with |v| >= 2^-60 scaled as (v P) s is exact in the first product and rounds once in the
+   second (a result below 2^-190 is 0 either way). */
+RECT_INLINE float rect_logistic_pow2(float k, float *s)
+{
+    const int deep = k < -64.0f;
+    const float kk = deep ? k + 64.0f : k;
+    *s = deep ? 0x1p-64f : 1.0f;
+    return rect_pow2f(kk < -126.0f ? -126.0f : kk);
+}
+
+/* (nh + nl) / (1 + z + zl) for z in [0, 1], |nl| <= 2^-20 |nh|, |zl| <= 2^-23 z: rect_div_1pz
+   with the numerator's and z's low parts, within 0.5 ulp + 2^-40 relative (one division; the
+   residual nh - r d is exact, FMA or Dekker). |nh| must stay below 2^100 (Dekker's split). */
+RECT_INLINE float rect_logistic_div(float nh, float nl, float z, float zl)
+{
+    const float d = 1.0f + z;
+    const float dl = ((1.0f - d) + z) + zl; /* (1 - d) + z is exact: what 1 + z lost */
+    const float inv = 1.0f / d;
+    const float r = nh * inv;
+    float pl;
+    const float pp = rect_two_prodf(r, d, &pl);
+    return r + ((((nh - pp) - pl) + nl) - r * dl) * inv;
+}
+
+/* z = P (1 + q) = zh + zl, zl exact (FMA) or within 2^-24 of itself: P - zh is exact
+   (Sterbenz), P q's product error is all zl can lack. */
+RECT_INLINE float rect_logistic_z(float P, float q, float *zl)
+{
+    const float z = P + P * q;
+    *zl = (P - z) + P * q;
+    return z;
+}
+
+/* x (1 + q) = nh + nl: x q exactly (rect_two_prodf), then Fast2Sum (|x q| < |x|). */
+RECT_INLINE float rect_logistic_mul1p(float x, float q, float *nl)
+{
+    float pl;
+    const float pq = rect_two_prodf(x, q, &pl);
+    const float nh = x + pq;
+    *nl = ((x - nh) + pq) + pl;
+    return nh;
+}
+
+/* ---- silu ------------------------------------------------------------------------------- */
+
+/*
+ * silu(x) = x / (1 + z) for x >= 0 and x (1 + q) 2^k / (1 + z) below, z = e^{-|x|} =
+ * (1 + q) 2^k. Budget (u = 2^-24 relative, before the last rounding): q < 0.2 u (of 1 + q);
+ * x (1 + q) carried exactly as nh + nl, z as zh + zl (its error is q's, times z / (1 + z) <= 1/2);
+ * the quotient corrected once (rect_logistic_div: the last rounding, 0.5 ulp, and < 2^-40);
+ * 2^k applied exactly (P s: only the last product rounds, where the result is subnormal).
+ * Total <= 0.5 ulp + 0.3 u; measured 0.6 ulp (all three builds, every float32).
+ */
+RECT_INLINE float rect_silu_f32(float x, const float *p)
+{
+    (void)p;
+    float k, s, zl, nl;
+    const float q = rect_logistic_expq(-fabsf(x), &k);
+    const float P = rect_logistic_pow2(k, &s);
+    const float zh = rect_logistic_z(P, q, &zl);
+    const int far = k < -40.0f; /* 1 + z = 1 */
+    const int pos = x >= 0.0f;
+    const float mh = rect_logistic_mul1p(x, q, &nl);
+    const float r = rect_logistic_div(pos ? x : mh, pos ? 0.0f : nl, far ? 0.0f : zh,
+                                      far ? 0.0f : zl);
+    const float neg = (r * P) * s;
+    /* the limits (no inf - inf in the correction) and the sign of zero */
+    return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? r : neg));
+}
+
+RECT_INLINE float rect_silu_grad_f32(float x, const float *p)
+{
+    double pd[1] = {0.0}, k;
+    (void)p;
+    const double v = rect_silu_der_lo(x, pd, &k);
+    return (float)rect_ldexp_lo(v, k);
+}
+RECT_INLINE float rect_silu_backward_f32(float g, float x, const float *p)
+{
+    double pd[1] = {0.0}, k;
+    (void)p;
+    const double v = rect_silu_der_lo(x, pd, &k);
+    const double d = rect_ldexp_lo(v, k);
+    return (float)(fabs(d) < 0x1p-280 ? 0.0 : g * d);
+}
+
+/* ---- softplus: u = beta x = uh + ul ---------------------------------------------------- */
+
+/*
+ * The float lanes serve 2^-20 <= |beta| <= 2^20 (a loop-invariant test: GCC unswitches the
+ * loop, given meson.build's max-unswitch-insns); other beta (0, subnormal, huge, inf, NaN)
+ * take the double core, whose exact beta x and double range cover them. Within it u = fl(beta x)
+ * and its rounding error ul are exact (FMA, or Dekker's split: ul is used only where
+ * |u| <= 1e4, so |x| < 2^34 there), u is never subnormal but where beta x is below 2^-106 (and
+ * then sigmoid(u) = 1/2 and log1p(e^-|u|) = ln 2 to far below an ulp).
+ */
+#define RECT_SP_BETA_OK(b) (fabsf(b) >= 0x1p-20f && fabsf(b) <= 0x1p20f)
+
+/* u = beta x = uh + ul, ul zeroed where |u| > 1e4 (only the sign and size of u matter there,
+   and Dekker's split overflows); over: beta x > threshold, decided on the exact product. */
+RECT_INLINE float rect_sp_u(float x, float beta, float th, float *ul, int *over)
+{
+    float l;
+    const float u = rect_two_prodf(beta, x, &l);
+    *ul = fabsf(u) > 1e4f ? 0.0f : l;
+    *over = u > th || (u == th && *ul > 0.0f);
+    return u;
+}
+
+/* e^{-|uh + ul|} = (1 + q) 2^k with ul folded into q (e^{-|u|} (1 -+ ul), |ul| <= 2^-24 |u|,
+   so the product's second-order term, below 2^-34, is dropped). */
+RECT_INLINE float rect_sp_expq(float u, float ul, float *k)
+{
+    const float q = rect_logistic_expq(-fabsf(u), k);
+    const float s = u >= 0.0f ? -ul : ul;
+    return q + (1.0f + q) * s;
+}
+
+/*
+ * softplus'(x) = sigmoid(u): 1 / (1 + z) for u >= 0 and (1 + q) 2^k / (1 + z) below, z = (1 + q)
+ * 2^k. Budget: q < 0.2 u (ul included), 1 + q carried as nh + nl (exact), z as zh + zl, the
+ * quotient corrected (0.5 ulp + 2^-40), 2^k exact but where the result is subnormal (the one
+ * rounding): <= 0.5 ulp + 0.2 u.
+ */
+RECT_INLINE float rect_softplus_grad_f32(float x, const float *p)
+{
+    const float beta = p[0], th = p[1];
+    if (!RECT_SP_BETA_OK(beta)) {
+        double pd[2] = {beta, th}, k;
+        const double v = rect_softplus_der_lo(x, pd, &k);
+        return (float)rect_ldexp_lo(v, k);
+    }
+    float ul, k, s, zl;
+    int over;
+    const float u = rect_sp_u(x, beta, th, &ul, &over);
+    const float q = rect_sp_expq(u, ul, &k);
+    const float P = rect_logistic_pow2(k, &s);
+    const float zh = rect_logistic_z(P, q, &zl);
+    const int far = k < -40.0f, pos = u >= 0.0f;
+    const float nh = pos ? 1.0f : 1.0f + q;
+    const float nl = pos ? 0.0f : (1.0f - nh) + q;
+    const float r = rect_logistic_div(nh, nl, far ? 0.0f : zh, far ? 0.0f : zl);
+    const float v = pos ? r : (r * P) * s;
+    return over ? 1.0f : v;
+}
+
+/*
+ * grad * sigmoid(u): grad (1 + q) carried as nh + nl (rect_logistic_mul1p), then as the grad.
+ * A grad beyond 2^64 or below 2^-60 is scaled by 2^-64 or 2^64 first (exact) and the scale
+ * folded into 2^k, so no step overflows or loses bits to underflow. Budget: <= 0.5 ulp + 0.2 u.
+ * Where sigmoid(u) < 2^-280 (u < -194.08) the result is 0, a NaN or inf grad masked (as the
+ * double core: grad times that rounds to 0 for every finite grad); beyond the threshold it is
+ * the grad itself; a NaN or inf grad elsewhere gives itself (sigmoid > 0).
+ */
+RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
+{
+    const float beta = p[0], th = p[1];
+    if (!RECT_SP_BETA_OK(beta)) {
+        double pd[2] = {beta, th}, k;
+        const double v = rect_softplus_der_lo(x, pd, &k);
+        const double d = rect_ldexp_lo(v, k);
+        return (float)(fabs(d) < 0x1p-280 ? 0.0 : g * d);
+    }
+    float ul, k, s, zl, nl;
+    int over;
+    const float u = rect_sp_u(x, beta, th, &ul, &over);
+    const float q = rect_sp_expq(u, ul, &k);
+    const int far = k < -40.0f, pos = u >= 0.0f;
+    const float ag = fabsf(g);
+    const int big = ag > 0x1p64f, small = ag < 0x1p-60f;
+    const float gs = g * (big ? 0x1p-64f : (small ? 0x1p64f : 1.0f));
+    const float ks = big ? 64.0f : (small ? -64.0f : 0.0f);
+    const float Pz = rect_pow2f(far ? 0.0f : k);
+    const float zh = rect_logistic_z(Pz, q, &zl);
+    const float mh = rect_logistic_mul1p(gs, q, &nl);
+    const float r = rect_logistic_div(pos ? gs : mh, pos ? 0.0f : nl, far ? 0.0f : zh,
+                                      far ? 0.0f : zl);
+    const float P = rect_logistic_pow2((pos ? 0.0f : k) + ks, &s);
+    const float v = (r * P) * s;
+    const int zero = u < -194.08f, finite = ag <= 3.40282347e38f;
+    return over ? g : (zero ? 0.0f : (finite ? v : g));
+}
+
+RECT_INLINE float rect_softplus_f32(float x, const float *p)
+{
+    double pd[2] = {p[0], p[1]};
+    return (float)rect_softplus_fwd_lo(x, pd);
+}
 
 #endif
