@@ -37,6 +37,39 @@ RECT_INLINE float rect_logistic_expq(float a, float *kf)
     return r + ((r * r) * p + (rl + rl * r)); /* e^(r + rl) - 1, to 2^-30 */
 }
 
+/* The same with q's rounding error returned (q + ql to ~0.1 u of 1 + q: the polynomial's own
+   rounding), for silu's derivative, whose zero amplifies z's error up to 2x near |t| = R. */
+RECT_INLINE float rect_logistic_expq2(float a, float *kf, float *ql)
+{
+    a = a < -200.0f ? -200.0f : a;
+    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = (a - k * 0.693359375f) + k * 0x1.bdp-13f;
+    const float kd3 = k * 1.9046542e-09f;
+    const float r = r1 + kd3;
+    const float rl = (r1 - r) + kd3;
+    float p = 1.0f / 40320.0f;
+    p = p * r + 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    const float in = (r * r) * p + (rl + rl * r);
+    const float q = r + in;
+    *ql = (r - q) + in; /* Fast2Sum: |in| <= |r| */
+    *kf = k;
+    return q;
+}
+
+/* a + b = s + err exactly (Knuth's 2Sum: no ordering needed). */
+RECT_INLINE float rect_logistic_two_sum(float a, float b, float *err)
+{
+    const float s = a + b;
+    const float bb = s - a;
+    *err = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
 /* 2^k as P * s with P = 2^kk a normal float and s in {1, 2^-64}, for k in [-380, 127]: a value v
    with |v| >= 2^-60 scaled as (v P) s is exact in the first product and rounds once in the
    second (a result below 2^-190 is 0 either way). */
@@ -108,20 +141,107 @@ RECT_INLINE float rect_silu_f32(float x, const float *p)
     return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? r : neg));
 }
 
+/*
+ * silu'(x) = (1 + z + x z) / (1 + z)^2 for x >= 0 and m (1 + x + z) / (1 + z)^2 2^k below,
+ * z = e^{-|x|} = m 2^k, every piece in float-float: m = 1 + q + ql and z = zh + zl (q's
+ * rounding carried), 1 + x exact or its error carried, S = 1 + x + z by 2Sum (it cancels near
+ * the zero), N = m S or d + x z, D = (1 + z)^2 = d^2 from d + dl = 1 + z, and the quotient
+ * corrected once: F = Fh + Fl. Within 1/8 of the zero x0 the float-float t P(t) of roots.h's
+ * float table (x0 and P's constant term split in two) replaces it. Errors before the last
+ * rounding: the polynomial's roundings in q and P (< 0.1 u each, amplified at most 2x by the
+ * cancellation at |t| = 1/8), x z's rounding where x >= 0 (< 0.1 u): < 0.4 u; so grad <=
+ * 0.5 ulp + 0.4 u, backward (g (Fh + Fl) rounded once) the same.
+ */
+#define RECT_SILU_X0H ((float)RECT_ROOT_SILU_HI)
+#define RECT_SILU_X0L ((float)((RECT_ROOT_SILU_HI - (double)RECT_SILU_X0H) + RECT_ROOT_SILU_LO))
+#define RECT_SILU_C(i) ((float)rect_root_silu_f[i])
+RECT_INLINE float rect_silu_der_f32(float x, float *lo, float *kout)
+{
+    float k, ql, zl, dl, Al, Sl, nl, Nl, Dl;
+    const float q = rect_logistic_expq2(-fabsf(x), &k, &ql);
+    const float Pz = rect_pow2f(k < -40.0f ? 0.0f : k);
+    const int far = k < -40.0f, pos = x >= 0.0f;
+    const float zh0 = Pz + Pz * q;
+    const float zh = far ? 0.0f : zh0;
+    zl = far ? 0.0f : ((Pz - zh0) + Pz * q) + Pz * ql;
+    /* D = (1 + z)^2 */
+    const float d = 1.0f + zh;
+    dl = ((1.0f - d) + zh) + zl;
+    float Dl0;
+    const float Dh = rect_two_prodf(d, d, &Dl0);
+    Dl = Dl0 + 2.0f * d * dl;
+    /* x < 0: m S, S = (1 + x) + z */
+    const float A = 1.0f + x;
+    Al = fabsf(x) > 1.0f ? (x - A) + 1.0f : (1.0f - A) + x;
+    const float Sh = rect_logistic_two_sum(A, zh, &Sl);
+    Sl += Al + zl;
+    const float mh = 1.0f + q;
+    nl = ((1.0f - mh) + q) + ql;
+    float Nl0;
+    const float Nneg = rect_two_prodf(mh, Sh, &Nl0);
+    const float Nnegl = Nl0 + (mh * Sl + nl * Sh);
+    /* x >= 0: d + x z */
+    float xzl;
+    const float xz = rect_two_prodf(x, zh, &xzl);
+    const float Npos = d + xz; /* Fast2Sum: x z <= 1/e < 1 <= d */
+    const float Nposl = ((d - Npos) + xz) + (dl + xzl + x * zl);
+    const float Nh = pos ? Npos : Nneg;
+    Nl = pos ? Nposl : Nnegl;
+    /* F = N / D */
+    const float inv = 1.0f / Dh;
+    const float Fh = Nh * inv;
+    float pl;
+    const float pp = rect_two_prodf(Fh, Dh, &pl);
+    const float Fl = ((((Nh - pp) - pl) + Nl) - Fh * Dl) * inv;
+    /* near the zero: t P(t) */
+    const float tx = x - RECT_SILU_X0H; /* exact near x0 (Sterbenz) */
+    const float th = tx - RECT_SILU_X0L;
+    const float tl = (tx - th) - RECT_SILU_X0L;
+    float c = RECT_SILU_C(7);
+    c = c * th + RECT_SILU_C(6);
+    c = c * th + RECT_SILU_C(5);
+    c = c * th + RECT_SILU_C(4);
+    c = c * th + RECT_SILU_C(3);
+    c = c * th + RECT_SILU_C(2);
+    c = c * th + RECT_SILU_C(1);
+    const float c0l = (float)(rect_root_silu_f[0] - (double)RECT_SILU_C(0));
+    float rl0;
+    const float rh = rect_two_prodf(th, RECT_SILU_C(0), &rl0);
+    const float rl = rl0 + (th * (c0l + th * c) + tl * RECT_SILU_C(0));
+    const int root = fabsf(th) < (float)RECT_ROOT_SILU_R;
+    *kout = (root || pos) ? 0.0f : k;
+    *lo = root ? rl : Fl;
+    return root ? rh : Fh;
+}
+
 RECT_INLINE float rect_silu_grad_f32(float x, const float *p)
 {
-    double pd[1] = {0.0}, k;
     (void)p;
-    const double v = rect_silu_der_lo(x, pd, &k);
-    return (float)rect_ldexp_lo(v, k);
+    float k, lo, s;
+    const float hi = rect_silu_der_f32(x, &lo, &k);
+    const float P = rect_logistic_pow2(k, &s);
+    const float v = ((hi + lo) * P) * s;
+    return x < -1e4f ? 0.0f : (x > 1e3f ? 1.0f : v);
 }
+
+/* g (Fh + Fl) 2^k rounded once: g scaled by 2^-64 or 2^64 beyond 2^64 or below 2^-60 (exact),
+   the scale folded into the final power of two. 0 where silu'(x) < 2^-280 (x < -199.37, as
+   the double core: a NaN or inf grad masked); g itself beyond x = 1e3; a NaN or inf grad
+   elsewhere gives g times the derivative's sign. */
 RECT_INLINE float rect_silu_backward_f32(float g, float x, const float *p)
 {
-    double pd[1] = {0.0}, k;
     (void)p;
-    const double v = rect_silu_der_lo(x, pd, &k);
-    const double d = rect_ldexp_lo(v, k);
-    return (float)(fabs(d) < 0x1p-280 ? 0.0 : g * d);
+    float k, lo, gl;
+    const float hi = rect_silu_der_f32(x, &lo, &k);
+    const float ag = fabsf(g);
+    const int big = ag > 0x1p64f, small = ag < 0x1p-60f;
+    const float gs = g * (big ? 0x1p-64f : (small ? 0x1p64f : 1.0f));
+    const float ks = big ? 64.0f : (small ? -64.0f : 0.0f);
+    const float gh = rect_two_prodf(gs, hi, &gl);
+    const float r = gh + (gl + gs * lo);
+    const float v = rect_ldexpf_neg(r, k + ks);
+    const int zero = x < -199.37135f, finite = ag <= 3.40282347e38f;
+    return zero ? 0.0f : (x > 1e3f ? g : (finite ? v : g * hi));
 }
 
 /* ---- softplus: u = beta x = uh + ul ---------------------------------------------------- */
@@ -221,10 +341,92 @@ RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
     return over ? g : (zero ? 0.0f : (finite ? v : g));
 }
 
+/*
+ * log1p(z) for z = zh + zl in [0, 1], zl below 2^-23 zh, as float pieces the caller adds in
+ * double: log1p(z) = e ln 2 - (T - f). The reduction is exact: f = z for z < 1/2 (e = 0) and
+ * f = (z - 1) / 2 for z >= 1/2 (e = 1, Sterbenz), so f is in [-1/4, 1/2) and no rounding of 1 + z
+ * needs correcting. Then fdlibm's log1p(f) = f - (hfsq - s (hfsq + R)), s = f / (2 + f)
+ * (|s| <= 0.2), R = 2 atanh(s)/s - 2 to s^10 (Taylor: truncation < 2^-31 relative), and zl
+ * enters as zl / (1 + z) = h zl (1 - f + f^2) (h = 1 or 1/2; off by |f|^3, a percent of a
+ * term below 2^-23). T = hfsq - (s (hfsq + R) + zl / (1 + z)) is < 0.31 of the result, so its
+ * float rounding errors cost < 0.3 u.
+ */
+RECT_INLINE float rect_logistic_log1p_t(float zh, float zl, float *f, float *e)
+{
+    const int hi = zh >= 0.5f;
+    const float fv = hi ? zh * 0.5f - 0.5f : zh; /* exact: zh - 1 is, and the halving */
+    const float s = fv / (2.0f + fv);
+    const float s2 = s * s;
+    float R = 2.0f / 11.0f;
+    R = R * s2 + 2.0f / 9.0f;
+    R = R * s2 + 2.0f / 7.0f;
+    R = R * s2 + 2.0f / 5.0f;
+    R = R * s2 + 2.0f / 3.0f;
+    R = R * s2;
+    const float hfsq = 0.5f * fv * fv;
+    const float corr = (hi ? 0.5f * zl : zl) * (1.0f - fv * (1.0f - fv));
+    *f = fv;
+    *e = hi ? 1.0f : 0.0f;
+    return hfsq - (s * (hfsq + R) + corr);
+}
+
+/*
+ * softplus(x) = max(x, 0) + log1p(z) / beta, z = e^{-|u|} = (1 + q) 2^k, u = beta x = uh + ul
+ * (ul folded into q), in float-float where it matters: L = log1p(z) = e ln 2 - (T - f) as
+ * Lh + Ll (Fast2Sum: |T| <= |f| / 4, |Lh| < ln 2), times 1/beta = ih + il (hoisted), then
+ * x + Q by 2Sum (u >= 0: x and Q have one sign) and one final rounding. Where z < 2^-24
+ * (k < -24), L = z (1 - z/2) with z = (1 + q) 2^k: Q = (1 + q)(1 - z/2) / beta, scaled by 2^k
+ * at the end (P s: exact but where the result is subnormal, the one rounding).
+ * Budget: q < 0.5 u of 1 + q, times the sensitivity z / ((1 + z) L) <= 1; z's rounding carried
+ * (zl); T's float errors < 0.3 u; the float-float steps < 2^-44; the last rounding 0.5 ulp:
+ * <= 0.5 ulp + 0.8 u.
+ */
 RECT_INLINE float rect_softplus_f32(float x, const float *p)
 {
-    double pd[2] = {p[0], p[1]};
-    return (float)rect_softplus_fwd_lo(x, pd);
+    const float beta = p[0], th = p[1];
+    if (!RECT_SP_BETA_OK(beta)) {
+        double pd[2] = {beta, th};
+        return (float)rect_softplus_fwd_lo(x, pd);
+    }
+    /* 1/beta = ih + il: loop-invariant */
+    float bl;
+    const float ih = 1.0f / beta;
+    const float bh = rect_two_prodf(beta, ih, &bl);
+    const float il = ((1.0f - bh) - bl) * ih;
+
+    float ul, k, zl, f, e, s;
+    int over;
+    const float u = rect_sp_u(x, beta, th, &ul, &over);
+    const float q = rect_sp_expq(u, ul, &k);
+    const int tail = k < -24.0f, pos = u >= 0.0f;
+    const float Pz = rect_pow2f(tail ? 0.0f : k);
+    const float zh = rect_logistic_z(Pz, q, &zl);
+    const float T = rect_logistic_log1p_t(tail ? 0.0f : zh, tail ? 0.0f : zl, &f, &e);
+    /* L = Lh + Ll */
+    const float l1 = f - T;
+    const float l1l = (f - l1) - T;
+    const float l2 = 0x1.62e43p-1f + l1; /* ln 2 = 0x1.62e43p-1 - 1.90465430e-9 */
+    const float l2l = ((0x1.62e43p-1f - l2) + l1) + (l1l - 1.90465430e-9f);
+    /* tail: (1 + q)(1 - z/2) */
+    const float th1 = 1.0f + q;
+    const float zt = th1 * rect_pow2f(k < -126.0f ? -126.0f : k);
+    const float tl1 = ((1.0f - th1) + q) - 0.5f * th1 * zt;
+    const float Mh = tail ? th1 : (e != 0.0f ? l2 : l1);
+    const float Ml = tail ? tl1 : (e != 0.0f ? l2l : l1l);
+    /* Q = M / beta */
+    float ql;
+    const float Qh = rect_two_prodf(Mh, ih, &ql);
+    const float Ql = ql + (Mh * il + Ml * ih);
+    /* x + Q (2Sum), or the tail */
+    const float a = pos ? x : 0.0f;
+    const float S = a + Qh;
+    const float bb = S - a;
+    const float err = (a - (S - bb)) + (Qh - bb);
+    const float body = S + (err + Ql);
+    const float P = rect_logistic_pow2(k, &s);
+    const float tq = ((Qh + Ql) * P) * s;
+    const float v = tail ? (pos ? a + tq : tq) : body;
+    return over ? x : (u < -1e4f ? 0.0f : v);
 }
 
 #endif
