@@ -70,9 +70,9 @@ RECT_INLINE float rect_logistic_two_sum(float a, float b, float *err)
     return s;
 }
 
-/* 2^k as P * s with P = 2^kk a normal float and s in {1, 2^-64}, for k in [-380, 127]: a value v
-   with |v| >= 2^-60 scaled as (v P) s is exact in the first product and rounds once in the
-   second (a result below 2^-190 is 0 either way). */
+/* 2^k as P * s with P = 2^kk a normal float and s in {1, 2^-64}, for k in [-190, 127]: a value v
+   with 2^-60 <= |v| <= 2^40 scaled as (v P) s is exact in the first product and rounds once in
+   the second. Below k = -190 it gives 2^-190, and (v P) s rounds to 0 as v 2^k does. */
 RECT_INLINE float rect_logistic_pow2(float k, float *s)
 {
     const int deep = k < -64.0f;
@@ -247,23 +247,28 @@ RECT_INLINE float rect_silu_backward_f32(float g, float x, const float *p)
 /* ---- softplus: u = beta x = uh + ul ---------------------------------------------------- */
 
 /*
- * The float lanes serve 2^-20 <= |beta| <= 2^20 (a loop-invariant test: GCC unswitches the
- * loop, given meson.build's max-unswitch-insns); other beta (0, subnormal, huge, inf, NaN)
- * take the double core, whose exact beta x and double range cover them. Within it u = fl(beta x)
+ * The float lanes serve 2^-20 <= |beta| <= 2^20 and thresholds of 0 or beyond 2^-40 in size (a
+ * loop-invariant test: GCC unswitches the loop, given meson.build's max-unswitch-insns); other
+ * beta (0, subnormal, huge, inf, NaN) and tiny thresholds take the double core, whose exact beta x and double range cover them. Within it u = fl(beta x)
  * and its rounding error ul are exact (FMA, or Dekker's split: ul is used only where
  * |u| <= 1e4, so |x| < 2^34 there), u is never subnormal but where beta x is below 2^-106 (and
  * then sigmoid(u) = 1/2 and log1p(e^-|u|) = ln 2 to far below an ulp).
  */
-#define RECT_SP_BETA_OK(b) (fabsf(b) >= 0x1p-20f && fabsf(b) <= 0x1p20f)
+#define RECT_SP_OK(b, t)                                                                       \
+    (fabsf(b) >= 0x1p-20f && fabsf(b) <= 0x1p20f && !(fabsf(t) < 0x1p-40f && (t) != 0.0f))
 
 /* u = beta x = uh + ul, ul zeroed where |u| > 1e4 (only the sign and size of u matter there,
-   and Dekker's split overflows); over: beta x > threshold, decided on the exact product. */
+   and Dekker's split overflows); over: beta x > threshold, decided on the exact product. Where
+   beta x is subnormal its remainder is lost (0.3 * 2^-149 rounds to 0, which is not > 0), so a
+   threshold of 0 is decided on the signs, and one in (0, 2^-40) takes the double core
+   (RECT_SP_OK); any other threshold is far from such a product, whose rounding cannot cross it. */
 RECT_INLINE float rect_sp_u(float x, float beta, float th, float *ul, int *over)
 {
     float l;
     const float u = rect_two_prodf(beta, x, &l);
     *ul = fabsf(u) > 1e4f ? 0.0f : l;
-    *over = u > th || (u == th && *ul > 0.0f);
+    const int sign0 = beta > 0.0f ? x > 0.0f : x < 0.0f;
+    *over = th == 0.0f ? sign0 : (u > th || (u == th && *ul > 0.0f));
     return u;
 }
 
@@ -285,7 +290,7 @@ RECT_INLINE float rect_sp_expq(float u, float ul, float *k)
 RECT_INLINE float rect_softplus_grad_f32(float x, const float *p)
 {
     const float beta = p[0], th = p[1];
-    if (!RECT_SP_BETA_OK(beta)) {
+    if (!RECT_SP_OK(beta, th)) {
         double pd[2] = {beta, th}, k;
         const double v = rect_softplus_der_lo(x, pd, &k);
         return (float)rect_ldexp_lo(v, k);
@@ -315,13 +320,13 @@ RECT_INLINE float rect_softplus_grad_f32(float x, const float *p)
 RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
 {
     const float beta = p[0], th = p[1];
-    if (!RECT_SP_BETA_OK(beta)) {
+    if (!RECT_SP_OK(beta, th)) {
         double pd[2] = {beta, th}, k;
         const double v = rect_softplus_der_lo(x, pd, &k);
         const double d = rect_ldexp_lo(v, k);
         return (float)(fabs(d) < 0x1p-280 ? 0.0 : g * d);
     }
-    float ul, k, s, zl, nl;
+    float ul, k, zl, nl;
     int over;
     const float u = rect_sp_u(x, beta, th, &ul, &over);
     const float q = rect_sp_expq(u, ul, &k);
@@ -335,8 +340,8 @@ RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
     const float mh = rect_logistic_mul1p(gs, q, &nl);
     const float r = rect_logistic_div(pos ? gs : mh, pos ? 0.0f : nl, far ? 0.0f : zh,
                                       far ? 0.0f : zl);
-    const float P = rect_logistic_pow2((pos ? 0.0f : k) + ks, &s);
-    const float v = (r * P) * s;
+    /* k + ks reaches -353: halved steps (rect_ldexpf_neg), not P s (exact down to -190) */
+    const float v = rect_ldexpf_neg(r, (pos ? 0.0f : k) + ks);
     const int zero = u < -194.08f, finite = ag <= 3.40282347e38f;
     return over ? g : (zero ? 0.0f : (finite ? v : g));
 }
@@ -384,7 +389,7 @@ RECT_INLINE float rect_logistic_log1p_t(float zh, float zl, float *f, float *e)
 RECT_INLINE float rect_softplus_f32(float x, const float *p)
 {
     const float beta = p[0], th = p[1];
-    if (!RECT_SP_BETA_OK(beta)) {
+    if (!RECT_SP_OK(beta, th)) {
         double pd[2] = {beta, th};
         return (float)rect_softplus_fwd_lo(x, pd);
     }
