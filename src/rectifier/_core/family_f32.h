@@ -78,20 +78,4 @@ RECT_INLINE float rect_div_1pz(float num, float z)
     return r + (((num - pp) - pl) - r * dl) * inv;
 }
 
-/* silu(x) = x / (1 + e^-x) for x >= 0 and x e^x / (1 + e^x) below, with z = e^{-|x|} =
-   (1 + q) 2^k: the numerator x (1 + q) is one fused rounding, the quotient ~0.6 ulp. */
-RECT_INLINE float rect_silu_f32(float x, const float *p)
-{
-    (void)p;
-    float k;
-    const float q = rect_expf_q(-fabsf(x), &k);
-    const float z = rect_ldexpf_neg(1.0f + q, k);
-    const int pos = x >= 0.0f;
-    const float num = pos ? x : x + x * q;
-    const float r = rect_div_1pz(num, z);
-    const float neg = rect_ldexpf_neg(r, k);
-    /* the limits (no inf - inf in the correction) and the sign of zero */
-    return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? r : neg));
-}
-
 #endif

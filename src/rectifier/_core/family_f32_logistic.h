@@ -1,10 +1,446 @@
 /*
  * float32-lane cores of silu, softplus (see family_f32.h): rect_NAME_f32, rect_NAME_grad_f32 and
  * rect_NAME_backward_f32, chosen per function in kernels.c's RK_SMOOTH list.
+ *
+ * Error budgets below are in units of u = 2^-24 (float32's unit roundoff): a relative error of
+ * c u before the last rounding costs at most c ulp, the last rounding 0.5 ulp, so the 2 ulp of
+ * SEMANTICS.md leave c <= 1.5. "FMA" marks a*b + c that the AVX2/AVX-512 builds contract; the
+ * baseline build rounds it twice, which the budgets allow for (measured on all three builds).
  */
 #ifndef RECTIFIER_FAMILY_F32_LOGISTIC_H
 #define RECTIFIER_FAMILY_F32_LOGISTIC_H
 
+#include "family.h"
 #include "family_f32.h"
+
+/* e^a = (1 + q) 2^k for a in [-200, 0] (clamped; NaN passes), k in [-289, 0] (the logistic
+   pieces need a <= 0 only, and a huge grad times e^-190 is still a float32). rect_expf_q's
+   reduction with ln 2 in three parts, C1 + D2 + D3 with k C1 and k D2 exact, so r + rl = a - k ln 2
+   to 2^-44 and rl (what r lost) is folded into q; Taylor to degree 8 (truncation < 2^-32 on
+   |r| <= 0.35). q's error: its own rounding (half an ulp of q, q in [-0.3, 0.42]: <= 0.36 u of
+   1 + q) and < 0.1 u from the polynomial's roundings. */
+RECT_INLINE float rect_logistic_expq(float a, float *kf)
+{
+    a = a < -200.0f ? -200.0f : a;
+    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = (a - k * 0.693359375f) + k * 0x1.bdp-13f; /* exact (both products exact) */
+    const float kd3 = k * 1.9046542e-09f;
+    const float r = r1 + kd3;
+    const float rl = (r1 - r) + kd3; /* to ~2^-45: only rl's own size matters */
+    float p = 1.0f / 40320.0f;
+    p = p * r + 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    *kf = k;
+    return r + ((r * r) * p + (rl + rl * r)); /* e^(r + rl) - 1, to 2^-30 */
+}
+
+/* The same with q's rounding error returned (q + ql to ~0.1 u of 1 + q: the polynomial's own
+   rounding), for silu's derivative, whose zero amplifies z's error up to 2x near |t| = R. */
+RECT_INLINE float rect_logistic_expq2(float a, float *kf, float *ql)
+{
+    a = a < -200.0f ? -200.0f : a;
+    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = (a - k * 0.693359375f) + k * 0x1.bdp-13f;
+    const float kd3 = k * 1.9046542e-09f;
+    const float r = r1 + kd3;
+    const float rl = (r1 - r) + kd3;
+    float p = 1.0f / 40320.0f;
+    p = p * r + 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    const float in = (r * r) * p + (rl + rl * r);
+    const float q = r + in;
+    *ql = (r - q) + in; /* Fast2Sum: |in| <= |r| */
+    *kf = k;
+    return q;
+}
+
+/* a + b = s + err exactly (Knuth's 2Sum: no ordering needed). */
+RECT_INLINE float rect_logistic_two_sum(float a, float b, float *err)
+{
+    const float s = a + b;
+    const float bb = s - a;
+    *err = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
+/* 2^k as P * s with P = 2^kk a normal float and s in {1, 2^-64}, for k in [-190, 127]: a value v
+   with 2^-60 <= |v| <= 2^40 scaled as (v P) s is exact in the first product and rounds once in
+   the second. Below k = -190 it gives 2^-190, and (v P) s rounds to 0 as v 2^k does. */
+RECT_INLINE float rect_logistic_pow2(float k, float *s)
+{
+    const int deep = k < -64.0f;
+    const float kk = deep ? k + 64.0f : k;
+    *s = deep ? 0x1p-64f : 1.0f;
+    return rect_pow2f(kk < -126.0f ? -126.0f : kk);
+}
+
+/* (nh + nl) / (1 + z + zl) for z in [0, 1], |nl| <= 2^-20 |nh|, |zl| <= 2^-23 z: rect_div_1pz
+   with the numerator's and z's low parts, within 0.5 ulp + 2^-40 relative (one division; the
+   residual nh - r d is exact, FMA or Dekker). |nh| must stay below 2^100 (Dekker's split). */
+RECT_INLINE float rect_logistic_div(float nh, float nl, float z, float zl)
+{
+    const float d = 1.0f + z;
+    const float dl = ((1.0f - d) + z) + zl; /* (1 - d) + z is exact: what 1 + z lost */
+    const float inv = 1.0f / d;
+    const float r = nh * inv;
+    float pl;
+    const float pp = rect_two_prodf(r, d, &pl);
+    return r + ((((nh - pp) - pl) + nl) - r * dl) * inv;
+}
+
+/* z = P (1 + q) = zh + zl, zl exact (FMA) or within 2^-24 of itself: P - zh is exact
+   (Sterbenz), P q's product error is all zl can lack. */
+RECT_INLINE float rect_logistic_z(float P, float q, float *zl)
+{
+    const float z = P + P * q;
+    *zl = (P - z) + P * q;
+    return z;
+}
+
+/* x (1 + q) = nh + nl: x q exactly (rect_two_prodf), then Fast2Sum (|x q| < |x|). */
+RECT_INLINE float rect_logistic_mul1p(float x, float q, float *nl)
+{
+    float pl;
+    const float pq = rect_two_prodf(x, q, &pl);
+    const float nh = x + pq;
+    *nl = ((x - nh) + pq) + pl;
+    return nh;
+}
+
+/* ---- silu ------------------------------------------------------------------------------- */
+
+/*
+ * silu(x) = x / (1 + z) for x >= 0 and x (1 + q) 2^k / (1 + z) below, z = e^{-|x|} =
+ * (1 + q) 2^k. Budget (u = 2^-24 relative, before the last rounding): q < 0.45 u (of 1 + q);
+ * x (1 + q) carried exactly as nh + nl, z as zh + zl (its error is q's, times z / (1 + z) <= 1/2);
+ * the quotient corrected once (rect_logistic_div: the last rounding, 0.5 ulp, and < 2^-40);
+ * 2^k applied exactly (P s: only the last product rounds, where the result is subnormal).
+ * Total <= 0.5 ulp + 0.5 u (q's error reaches the result whole where x < 0); measured 0.91 ulp
+ * (tools/exhaustive_f32.py, every 7th float32, AVX-512; the baseline build, no FMA, the same
+ * on every 97th). The float64-core form it replaces measured 1.2 ulp at ~the same speed.
+ */
+RECT_INLINE float rect_silu_f32(float x, const float *p)
+{
+    (void)p;
+    float k, s, zl, nl;
+    const float q = rect_logistic_expq(-fabsf(x), &k);
+    const float P = rect_logistic_pow2(k, &s);
+    const float zh = rect_logistic_z(P, q, &zl);
+    const int far = k < -40.0f; /* 1 + z = 1 */
+    const int pos = x >= 0.0f;
+    const float mh = rect_logistic_mul1p(x, q, &nl);
+    const float r = rect_logistic_div(pos ? x : mh, pos ? 0.0f : nl, far ? 0.0f : zh,
+                                      far ? 0.0f : zl);
+    const float neg = (r * P) * s;
+    /* the limits (no inf - inf in the correction) and the sign of zero */
+    return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? r : neg));
+}
+
+/*
+ * silu'(x) = (1 + z + x z) / (1 + z)^2 for x >= 0 and m (1 + x + z) / (1 + z)^2 2^k below,
+ * z = e^{-|x|} = m 2^k, every piece in float-float: m = 1 + q + ql and z = zh + zl (q's
+ * rounding carried), 1 + x exact or its error carried, S = 1 + x + z by 2Sum (it cancels near
+ * the zero), N = m S or d + x z, D = (1 + z)^2 = d^2 from d + dl = 1 + z, and the quotient
+ * corrected once: F = Fh + Fl. Within 1/8 of the zero x0 the float-float t P(t) of roots.h's
+ * float table (x0 and P's constant term split in two) replaces it. Errors before the last
+ * rounding: the polynomial's roundings in q and P (< 0.1 u each, amplified at most 2x by the
+ * cancellation at |t| = 1/8), x z's rounding where x >= 0 (< 0.1 u): < 0.4 u; so grad <=
+ * 0.5 ulp + 0.4 u, backward (g (Fh + Fl) rounded once) the same, where the result is normal; a
+ * subnormal result rounds twice (Fh + Fl, then the scaling: < 0.5 ulp more there). Measured
+ * 0.76 ulp (grad) and 0.75 ulp (backward), both at subnormal results near x = -92.
+ */
+#define RECT_SILU_X0H ((float)RECT_ROOT_SILU_HI)
+#define RECT_SILU_X0L ((float)((RECT_ROOT_SILU_HI - (double)RECT_SILU_X0H) + RECT_ROOT_SILU_LO))
+#define RECT_SILU_C(i) ((float)rect_root_silu_f[i])
+RECT_INLINE float rect_silu_der_f32(float x, float *lo, float *kout)
+{
+    float k, ql, zl, dl, Al, Sl, nl, Nl, Dl;
+    const float q = rect_logistic_expq2(-fabsf(x), &k, &ql);
+    const float Pz = rect_pow2f(k < -40.0f ? 0.0f : k);
+    const int far = k < -40.0f, pos = x >= 0.0f;
+    const float zh0 = Pz + Pz * q;
+    const float zh = far ? 0.0f : zh0;
+    zl = far ? 0.0f : ((Pz - zh0) + Pz * q) + Pz * ql;
+    /* D = (1 + z)^2 */
+    const float d = 1.0f + zh;
+    dl = ((1.0f - d) + zh) + zl;
+    float Dl0;
+    const float Dh = rect_two_prodf(d, d, &Dl0);
+    Dl = Dl0 + 2.0f * d * dl;
+    /* x < 0: m S, S = (1 + x) + z */
+    const float A = 1.0f + x;
+    Al = fabsf(x) > 1.0f ? (x - A) + 1.0f : (1.0f - A) + x;
+    const float Sh = rect_logistic_two_sum(A, zh, &Sl);
+    Sl += Al + zl;
+    const float mh = 1.0f + q;
+    nl = ((1.0f - mh) + q) + ql;
+    float Nl0;
+    const float Nneg = rect_two_prodf(mh, Sh, &Nl0);
+    const float Nnegl = Nl0 + (mh * Sl + nl * Sh);
+    /* x >= 0: d + x z */
+    float xzl;
+    const float xz = rect_two_prodf(x, zh, &xzl);
+    const float Npos = d + xz; /* Fast2Sum: x z <= 1/e < 1 <= d */
+    const float Nposl = ((d - Npos) + xz) + (dl + xzl + x * zl);
+    const float Nh = pos ? Npos : Nneg;
+    Nl = pos ? Nposl : Nnegl;
+    /* F = N / D */
+    const float inv = 1.0f / Dh;
+    const float Fh = Nh * inv;
+    float pl;
+    const float pp = rect_two_prodf(Fh, Dh, &pl);
+    const float Fl = ((((Nh - pp) - pl) + Nl) - Fh * Dl) * inv;
+    /* near the zero: t P(t) */
+    const float tx = x - RECT_SILU_X0H; /* exact near x0 (Sterbenz) */
+    const float th = tx - RECT_SILU_X0L;
+    const float tl = (tx - th) - RECT_SILU_X0L;
+    float c = RECT_SILU_C(7);
+    c = c * th + RECT_SILU_C(6);
+    c = c * th + RECT_SILU_C(5);
+    c = c * th + RECT_SILU_C(4);
+    c = c * th + RECT_SILU_C(3);
+    c = c * th + RECT_SILU_C(2);
+    c = c * th + RECT_SILU_C(1);
+    const float c0l = (float)(rect_root_silu_f[0] - (double)RECT_SILU_C(0));
+    float rl0;
+    const float rh = rect_two_prodf(th, RECT_SILU_C(0), &rl0);
+    const float rl = rl0 + (th * (c0l + th * c) + tl * RECT_SILU_C(0));
+    const int root = fabsf(th) < (float)RECT_ROOT_SILU_R;
+    *kout = (root || pos) ? 0.0f : k;
+    *lo = root ? rl : Fl;
+    return root ? rh : Fh;
+}
+
+RECT_INLINE float rect_silu_grad_f32(float x, const float *p)
+{
+    (void)p;
+    float k, lo, s;
+    const float hi = rect_silu_der_f32(x, &lo, &k);
+    const float P = rect_logistic_pow2(k, &s);
+    const float v = ((hi + lo) * P) * s;
+    return x < -1e4f ? 0.0f : (x > 1e3f ? 1.0f : v);
+}
+
+/* g (Fh + Fl) 2^k rounded once: g scaled by 2^-64 or 2^64 beyond 2^64 or below 2^-60 (exact),
+   the scale folded into the final power of two. 0 where silu'(x) < 2^-280 (x < -199.37, as
+   the double core: a NaN or inf grad masked); g itself beyond x = 1e3; a NaN or inf grad
+   elsewhere gives g times the derivative's sign. */
+RECT_INLINE float rect_silu_backward_f32(float g, float x, const float *p)
+{
+    (void)p;
+    float k, lo, gl;
+    const float hi = rect_silu_der_f32(x, &lo, &k);
+    const float ag = fabsf(g);
+    const int big = ag > 0x1p64f, small = ag < 0x1p-60f;
+    const float gs = g * (big ? 0x1p-64f : (small ? 0x1p64f : 1.0f));
+    const float ks = big ? 64.0f : (small ? -64.0f : 0.0f);
+    const float gh = rect_two_prodf(gs, hi, &gl);
+    const float r = gh + (gl + gs * lo);
+    const float v = rect_ldexpf_neg(r, k + ks);
+    const int zero = x < -199.37135f, finite = ag <= 3.40282347e38f;
+    return zero ? 0.0f : (x > 1e3f ? g : (finite ? v : g * hi));
+}
+
+/* ---- softplus: u = beta x = uh + ul ---------------------------------------------------- */
+
+/*
+ * The float lanes serve 2^-20 <= |beta| <= 2^20 and thresholds of 0 or beyond 2^-40 in size (a
+ * loop-invariant test: GCC unswitches the loop, given meson.build's max-unswitch-insns); other
+ * beta (0, subnormal, huge, inf, NaN) and tiny thresholds take the double core, whose exact beta x and double range cover them. Within it u = fl(beta x)
+ * and its rounding error ul are exact (FMA, or Dekker's split: ul is used only where
+ * |u| <= 1e4, so |x| < 2^34 there), u is never subnormal but where beta x is below 2^-106 (and
+ * then sigmoid(u) = 1/2 and log1p(e^-|u|) = ln 2 to far below an ulp).
+ */
+#define RECT_SP_OK(b, t)                                                                       \
+    (fabsf(b) >= 0x1p-20f && fabsf(b) <= 0x1p20f && !(fabsf(t) < 0x1p-40f && (t) != 0.0f))
+
+/* u = beta x = uh + ul, ul zeroed where |u| > 1e4 (only the sign and size of u matter there,
+   and Dekker's split overflows); over: beta x > threshold, decided on the exact product. Where
+   beta x is subnormal its remainder is lost (0.3 * 2^-149 rounds to 0, which is not > 0), so a
+   threshold of 0 is decided on the signs, and one in (0, 2^-40) takes the double core
+   (RECT_SP_OK); any other threshold is far from such a product, whose rounding cannot cross it. */
+RECT_INLINE float rect_sp_u(float x, float beta, float th, float *ul, int *over)
+{
+    float l;
+    const float u = rect_two_prodf(beta, x, &l);
+    *ul = fabsf(u) > 1e4f ? 0.0f : l;
+    const int sign0 = beta > 0.0f ? x > 0.0f : x < 0.0f;
+    *over = th == 0.0f ? sign0 : (u > th || (u == th && *ul > 0.0f));
+    return u;
+}
+
+/* e^{-|uh + ul|} = (1 + q) 2^k with ul folded into q (e^{-|u|} (1 -+ ul), |ul| <= 2^-24 |u|,
+   so the product's second-order term, below 2^-34, is dropped). */
+RECT_INLINE float rect_sp_expq(float u, float ul, float *k)
+{
+    const float q = rect_logistic_expq(-fabsf(u), k);
+    const float s = u >= 0.0f ? -ul : ul;
+    return q + (1.0f + q) * s;
+}
+
+/*
+ * softplus'(x) = sigmoid(u): 1 / (1 + z) for u >= 0 and (1 + q) 2^k / (1 + z) below, z = (1 + q)
+ * 2^k. Budget: q < 0.45 u (ul included), 1 + q carried as nh + nl (exact), z as zh + zl, the
+ * quotient corrected (0.5 ulp + 2^-40), 2^k exact but where the result is subnormal (the one
+ * rounding): <= 0.5 ulp + 0.5 u; measured 0.80 ulp (beta = 1), <= 1.04 over the betas of
+ * tests/test_logistic_f32.py.
+ */
+RECT_INLINE float rect_softplus_grad_f32(float x, const float *p)
+{
+    const float beta = p[0], th = p[1];
+    if (!RECT_SP_OK(beta, th)) {
+        double pd[2] = {beta, th}, k;
+        const double v = rect_softplus_der_lo(x, pd, &k);
+        return (float)rect_ldexp_lo(v, k);
+    }
+    float ul, k, s, zl;
+    int over;
+    const float u = rect_sp_u(x, beta, th, &ul, &over);
+    const float q = rect_sp_expq(u, ul, &k);
+    const float P = rect_logistic_pow2(k, &s);
+    const float zh = rect_logistic_z(P, q, &zl);
+    const int far = k < -40.0f, pos = u >= 0.0f;
+    const float nh = pos ? 1.0f : 1.0f + q;
+    const float nl = pos ? 0.0f : (1.0f - nh) + q;
+    const float r = rect_logistic_div(nh, nl, far ? 0.0f : zh, far ? 0.0f : zl);
+    const float v = pos ? r : (r * P) * s;
+    return over ? 1.0f : v;
+}
+
+/*
+ * grad * sigmoid(u): grad (1 + q) carried as nh + nl (rect_logistic_mul1p), then as the grad.
+ * A grad beyond 2^64 or below 2^-60 is scaled by 2^-64 or 2^64 first (exact) and the scale
+ * folded into 2^k, so no step overflows or loses bits to underflow. Budget: as the grad's, plus
+ * nl's own error (2^-24 of it): <= 0.5 ulp + 0.5 u; measured 0.88 ulp (beta = 1), <= 1.11 over
+ * the betas of tests/test_logistic_f32.py.
+ * Where sigmoid(u) < 2^-280 (u < -194.08) the result is 0, a NaN or inf grad masked (as the
+ * double core: grad times that rounds to 0 for every finite grad); beyond the threshold it is
+ * the grad itself; a NaN or inf grad elsewhere gives itself (sigmoid > 0).
+ */
+RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
+{
+    const float beta = p[0], th = p[1];
+    if (!RECT_SP_OK(beta, th)) {
+        double pd[2] = {beta, th}, k;
+        const double v = rect_softplus_der_lo(x, pd, &k);
+        const double d = rect_ldexp_lo(v, k);
+        return (float)(fabs(d) < 0x1p-280 ? 0.0 : g * d);
+    }
+    float ul, k, zl, nl;
+    int over;
+    const float u = rect_sp_u(x, beta, th, &ul, &over);
+    const float q = rect_sp_expq(u, ul, &k);
+    const int far = k < -40.0f, pos = u >= 0.0f;
+    const float ag = fabsf(g);
+    const int big = ag > 0x1p64f, small = ag < 0x1p-60f;
+    const float gs = g * (big ? 0x1p-64f : (small ? 0x1p64f : 1.0f));
+    const float ks = big ? 64.0f : (small ? -64.0f : 0.0f);
+    const float Pz = rect_pow2f(far ? 0.0f : k);
+    const float zh = rect_logistic_z(Pz, q, &zl);
+    const float mh = rect_logistic_mul1p(gs, q, &nl);
+    const float r = rect_logistic_div(pos ? gs : mh, pos ? 0.0f : nl, far ? 0.0f : zh,
+                                      far ? 0.0f : zl);
+    /* k + ks reaches -353: halved steps (rect_ldexpf_neg), not P s (exact down to -190) */
+    const float v = rect_ldexpf_neg(r, (pos ? 0.0f : k) + ks);
+    const int zero = u < -194.08f, finite = ag <= 3.40282347e38f;
+    return over ? g : (zero ? 0.0f : (finite ? v : g));
+}
+
+/*
+ * log1p(z) for z = zh + zl in [0, 1], zl below 2^-23 zh, as float pieces the caller adds in
+ * double: log1p(z) = e ln 2 - (T - f). The reduction is exact: f = z for z < 1/2 (e = 0) and
+ * f = (z - 1) / 2 for z >= 1/2 (e = 1, Sterbenz), so f is in [-1/4, 1/2) and no rounding of 1 + z
+ * needs correcting. Then fdlibm's log1p(f) = f - (hfsq - s (hfsq + R)), s = f / (2 + f)
+ * (|s| <= 0.2), R = 2 atanh(s)/s - 2 to s^10 (Taylor: truncation < 2^-31 relative), and zl
+ * enters as zl / (1 + z) = h zl (1 - f + f^2) (h = 1 or 1/2; off by |f|^3, a percent of a
+ * term below 2^-23). T = hfsq - (s (hfsq + R) + zl / (1 + z)) is < 0.31 of the result, so its
+ * float rounding errors cost < 0.3 u.
+ */
+RECT_INLINE float rect_logistic_log1p_t(float zh, float zl, float *f, float *e)
+{
+    const int hi = zh >= 0.5f;
+    const float fv = hi ? zh * 0.5f - 0.5f : zh; /* exact: zh - 1 is, and the halving */
+    const float s = fv / (2.0f + fv);
+    const float s2 = s * s;
+    float R = 2.0f / 11.0f;
+    R = R * s2 + 2.0f / 9.0f;
+    R = R * s2 + 2.0f / 7.0f;
+    R = R * s2 + 2.0f / 5.0f;
+    R = R * s2 + 2.0f / 3.0f;
+    R = R * s2;
+    const float hfsq = 0.5f * fv * fv;
+    const float corr = (hi ? 0.5f * zl : zl) * (1.0f - fv * (1.0f - fv));
+    *f = fv;
+    *e = hi ? 1.0f : 0.0f;
+    return hfsq - (s * (hfsq + R) + corr);
+}
+
+/*
+ * softplus(x) = max(x, 0) + log1p(z) / beta, z = e^{-|u|} = (1 + q) 2^k, u = beta x = uh + ul
+ * (ul folded into q), in float-float where it matters: L = log1p(z) = e ln 2 - (T - f) as
+ * Lh + Ll (Fast2Sum: |T| <= |f| / 4, |Lh| < ln 2), times 1/beta = ih + il (hoisted), then
+ * x + Q by 2Sum (u >= 0: x and Q have one sign) and one final rounding. Where z < 2^-24
+ * (k < -24), L = z (1 - z/2) with z = (1 + q) 2^k: Q = (1 + q)(1 - z/2) / beta, scaled by 2^k
+ * at the end (P s: exact but where the result is subnormal, the one rounding).
+ * Budget: q < 0.45 u of 1 + q, times the sensitivity z / ((1 + z) L) <= 1; z's rounding carried
+ * (zl); T's float errors < 0.3 u; the float-float steps < 2^-44; the last rounding 0.5 ulp:
+ * <= 0.5 ulp + 0.8 u; measured 0.97 ulp (beta = 1), <= 1.09 over the betas of
+ * tests/test_logistic_f32.py.
+ */
+RECT_INLINE float rect_softplus_f32(float x, const float *p)
+{
+    const float beta = p[0], th = p[1];
+    if (!RECT_SP_OK(beta, th)) {
+        double pd[2] = {beta, th};
+        return (float)rect_softplus_fwd_lo(x, pd);
+    }
+    /* 1/beta = ih + il: loop-invariant */
+    float bl;
+    const float ih = 1.0f / beta;
+    const float bh = rect_two_prodf(beta, ih, &bl);
+    const float il = ((1.0f - bh) - bl) * ih;
+
+    float ul, k, zl, f, e, s;
+    int over;
+    const float u = rect_sp_u(x, beta, th, &ul, &over);
+    const float q = rect_sp_expq(u, ul, &k);
+    const int tail = k < -24.0f, pos = u >= 0.0f;
+    const float Pz = rect_pow2f(tail ? 0.0f : k);
+    const float zh = rect_logistic_z(Pz, q, &zl);
+    const float T = rect_logistic_log1p_t(tail ? 0.0f : zh, tail ? 0.0f : zl, &f, &e);
+    /* L = Lh + Ll */
+    const float l1 = f - T;
+    const float l1l = (f - l1) - T;
+    const float l2 = 0x1.62e43p-1f + l1; /* ln 2 = 0x1.62e43p-1 - 1.90465430e-9 */
+    const float l2l = ((0x1.62e43p-1f - l2) + l1) + (l1l - 1.90465430e-9f);
+    /* tail: (1 + q)(1 - z/2) */
+    const float th1 = 1.0f + q;
+    const float zt = th1 * rect_pow2f(k < -126.0f ? -126.0f : k);
+    const float tl1 = ((1.0f - th1) + q) - 0.5f * th1 * zt;
+    const float Mh = tail ? th1 : (e != 0.0f ? l2 : l1);
+    const float Ml = tail ? tl1 : (e != 0.0f ? l2l : l1l);
+    /* Q = M / beta */
+    float ql;
+    const float Qh = rect_two_prodf(Mh, ih, &ql);
+    const float Ql = ql + (Mh * il + Ml * ih);
+    /* x + Q (2Sum), or the tail */
+    const float a = pos ? x : 0.0f;
+    const float S = a + Qh;
+    const float bb = S - a;
+    const float err = (a - (S - bb)) + (Qh - bb);
+    const float body = S + (err + Ql);
+    const float P = rect_logistic_pow2(k, &s);
+    const float tq = ((Qh + Ql) * P) * s;
+    const float v = tail ? (pos ? a + tq : tq) : body;
+    return over ? x : (u < -1e4f ? 0.0f : v);
+}
 
 #endif
