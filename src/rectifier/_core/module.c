@@ -315,6 +315,30 @@ parallel_calls(PyObject *self, PyObject *noargs)
     return PyLong_FromLong(rect_parallel_calls());
 }
 
+static PyObject *
+threads_started(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    return PyLong_FromLong(rect_threads_started());
+}
+
+static PyObject *
+set_spin_us(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    const long us = PyLong_AsLong(arg);
+    if (us == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    const int old = us < 0 || us > 1000000 ? -1 : rect_set_spin_us((int)us);
+    if (old < 0) {
+        PyErr_Format(PyExc_ValueError, "_set_spin_us: us must be in [0, 1000000], got %ld", us);
+        return NULL;
+    }
+    return PyLong_FromLong(old);
+}
+
 static PyMethodDef core_methods[] = {
     {"get_num_threads", get_num_threads, METH_NOARGS,
      "get_num_threads()\n--\n\nThe number of threads large arrays are split across.\n\n"
@@ -328,6 +352,11 @@ static PyMethodDef core_methods[] = {
      ">>> rectifier.set_num_threads(before)"},
     {"default_num_threads", default_num_threads, METH_NOARGS, "The usable cores."},
     {"_parallel_calls", parallel_calls, METH_NOARGS, "Calls split across threads so far."},
+    {"_threads_started", threads_started, METH_NOARGS,
+     "Worker threads this process has started (a forked child counts its own from 0)."},
+    {"_set_spin_us", set_spin_us, METH_O,
+     "How long (us) an idle worker spins before it sleeps; returns the previous value. "
+     "For measurements only."},
     {NULL, NULL, 0, NULL},
 };
 
