@@ -114,8 +114,8 @@ def test_with_torch_threads_in_the_same_process(threads):
 
 # ---- fork during a parallel call ------------------------------------------------------------
 # (First touch of new outputs by the filling threads is by design, each thread's home run of
-# chunks, but not asserted here: whether a helper starts before the caller takes its chunks is
-# up to the scheduler, and on the 2-core CI VM whole runs of calls found it late.)
+# chunks, but not asserted here: whether a pool worker wakes before the caller takes its chunks
+# is up to the scheduler, and on the 2-core CI VM whole runs of calls found it late.)
 
 BIG = 1 << 24  # 64 MB of float32: far above every parallel threshold
 

@@ -44,6 +44,10 @@ static rect_kernel_table active;
  * 32,768 elements gelu 126/84, softplus 137/88, mish 75/57, silu 39/37, elu 41/41; 100,000 gelu
  * 373/224, softplus 410/231, silu 112/91; at 16,384 silu 14/26. So SMOOTH splits from 2**15
  * elements. Either way nothing under 2**15 (> 1e4) elements ever splits.
+ * These were measured with a thread started per call; the persistent pool (threads.c) saves the
+ * start, so they may be lowered once they are re-measured on a quiet machine (the attempt on
+ * 27 Nov, load 10-14 on the 2 cores, gave nothing usable: tools/pool_spin.py and
+ * `rectifier bench --threads 1` / `--threads 2` at 1e4-1e7 are the measurement).
  */
 #define RECT_MIN_PARALLEL_CHEAP_BYTES ((npy_intp)2 << 20)
 #define RECT_MIN_PARALLEL_ELEMENTS ((npy_intp)1 << 15)

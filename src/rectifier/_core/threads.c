@@ -37,7 +37,7 @@
 #define RECT_SLICE_ALIGN 1024
 /* How long an idle worker (and a caller waiting for the last chunks) spins before sleeping; see
    rect_set_spin_us for the measurement behind the default. */
-#define RECT_DEFAULT_SPIN_US 50
+#define RECT_DEFAULT_SPIN_US 10
 
 static atomic_int num_threads = 1;
 static atomic_int parallel_busy = 0;
