@@ -114,8 +114,8 @@ def test_with_torch_threads_in_the_same_process(threads):
 
 # ---- fork during a parallel call ------------------------------------------------------------
 # (First touch of new outputs by the filling threads is by design, each thread's home run of
-# chunks, but not asserted here: whether a helper starts before the caller takes its chunks is
-# up to the scheduler, and on the 2-core CI VM whole runs of calls found it late.)
+# chunks, but not asserted here: whether a pool worker wakes before the caller takes its chunks
+# is up to the scheduler, and on the 2-core CI VM whole runs of calls found it late.)
 
 BIG = 1 << 24  # 64 MB of float32: far above every parallel threshold
 
@@ -209,3 +209,99 @@ def test_small_arrays_stay_on_the_calling_thread(threads, name):
 def test_one_thread_never_splits(threads):
     threads(1)
     assert _split_calls(rectifier.relu, np.ones(1 << 21)) == 0
+
+
+# ---- the persistent pool ---------------------------------------------------------------------
+
+
+def test_the_pool_is_started_once_and_reused(threads):
+    """Workers are started by the first split call that needs them and reused: 1,000 split
+    calls start no thread; more threads start only when the count grows, never when it shrinks."""
+    threads(2)
+    x = np.ones(1 << 21)
+    rectifier.relu(x)
+    started = _core._threads_started()
+    assert started >= 1
+    calls = _core._parallel_calls()
+    out = np.empty_like(x)
+    for _ in range(1000):
+        rectifier.relu(x, out=out)
+    assert _core._parallel_calls() == calls + 1000
+    assert _core._threads_started() == started
+    threads(4)
+    rectifier.relu(x, out=out)
+    grown = _core._threads_started()
+    assert grown >= 3  # three workers for four threads
+    threads(2)
+    rectifier.relu(x, out=out)
+    threads(4)
+    rectifier.relu(x, out=out)
+    assert _core._threads_started() == grown
+
+
+def test_spin_length_is_validated():
+    old = _core._set_spin_us(0)  # workers sleep at once: every call wakes them
+    try:
+        assert old >= 0
+        with pytest.raises(ValueError, match="_set_spin_us"):
+            _core._set_spin_us(-1)
+        x = np.random.default_rng(4).normal(size=1 << 21)
+        calls = _core._parallel_calls()
+        for _ in range(50):
+            np.testing.assert_array_equal(rectifier.relu(x), np.maximum(x, 0))
+        assert rectifier.get_num_threads() == 1 or _core._parallel_calls() == calls + 50
+    finally:
+        assert _core._set_spin_us(old) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_forked_child_starts_its_own_workers(threads):
+    """fork() copies no worker: the child counts none, and its first split call starts one."""
+    threads(2)
+    x = np.random.default_rng(6).normal(size=1 << 21)
+    rectifier.relu(x)
+    assert _core._threads_started() >= 1
+    pid = os.fork()
+    if pid == 0:
+        try:
+            none_yet = _core._threads_started() == 0
+            calls = _core._parallel_calls()
+            ok = np.array_equal(rectifier.relu(x), np.maximum(x, 0))
+            split = _core._parallel_calls() == calls + 1
+            own = _core._threads_started() == 1
+            os._exit(0 if none_yet and ok and split and own else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+
+
+EXIT_SCRIPT = """
+import sys, threading, time, numpy as np, rectifier
+rectifier.set_num_threads(4)
+x = np.ones(1 << 22, dtype=np.float32)
+rectifier.relu(x)  # the pool is started
+if sys.argv[1] == "asleep":
+    time.sleep(0.2)  # the workers have stopped spinning and wait on their condition variables
+elif sys.argv[1] == "in-call":  # a daemon thread is inside split calls while the interpreter exits
+    def loop():
+        out = np.empty_like(x)
+        while True:
+            rectifier.relu(x, out=out)
+    threading.Thread(target=loop, daemon=True).start()
+    time.sleep(0.05)
+print("exiting")
+"""
+
+
+@pytest.mark.parametrize("state", ["spinning", "asleep", "in-call"])
+def test_interpreter_exits_with_the_pool_alive(state):
+    """Workers are never joined: the process exits whatever they are doing, with no hang and
+    no crash (they never call Python, so freed interpreter state is never touched)."""
+    try:
+        r = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, state], capture_output=True,
+                           text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the interpreter did not exit within 60 s with the pool {state}")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "exiting"

@@ -44,6 +44,10 @@ static rect_kernel_table active;
  * 32,768 elements gelu 126/84, softplus 137/88, mish 75/57, silu 39/37, elu 41/41; 100,000 gelu
  * 373/224, softplus 410/231, silu 112/91; at 16,384 silu 14/26. So SMOOTH splits from 2**15
  * elements. Either way nothing under 2**15 (> 1e4) elements ever splits.
+ * These were measured with a thread started per call; the persistent pool (threads.c) saves the
+ * start, so they may be lowered once they are re-measured on a quiet machine (the attempt on
+ * 27 Nov, load 10-14 on the 2 cores, gave nothing usable: tools/pool_spin.py and
+ * `rectifier bench --threads 1` / `--threads 2` at 1e4-1e7 are the measurement).
  */
 #define RECT_MIN_PARALLEL_CHEAP_BYTES ((npy_intp)2 << 20)
 #define RECT_MIN_PARALLEL_ELEMENTS ((npy_intp)1 << 15)
@@ -315,6 +319,30 @@ parallel_calls(PyObject *self, PyObject *noargs)
     return PyLong_FromLong(rect_parallel_calls());
 }
 
+static PyObject *
+threads_started(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    return PyLong_FromLong(rect_threads_started());
+}
+
+static PyObject *
+set_spin_us(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    const long us = PyLong_AsLong(arg);
+    if (us == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    const int old = us < 0 || us > 1000000 ? -1 : rect_set_spin_us((int)us);
+    if (old < 0) {
+        PyErr_Format(PyExc_ValueError, "_set_spin_us: us must be in [0, 1000000], got %ld", us);
+        return NULL;
+    }
+    return PyLong_FromLong(old);
+}
+
 static PyMethodDef core_methods[] = {
     {"get_num_threads", get_num_threads, METH_NOARGS,
      "get_num_threads()\n--\n\nThe number of threads large arrays are split across.\n\n"
@@ -328,6 +356,11 @@ static PyMethodDef core_methods[] = {
      ">>> rectifier.set_num_threads(before)"},
     {"default_num_threads", default_num_threads, METH_NOARGS, "The usable cores."},
     {"_parallel_calls", parallel_calls, METH_NOARGS, "Calls split across threads so far."},
+    {"_threads_started", threads_started, METH_NOARGS,
+     "Worker threads this process has started (a forked child counts its own from 0)."},
+    {"_set_spin_us", set_spin_us, METH_O,
+     "How long (us) an idle worker spins before it sleeps; returns the previous value. "
+     "For measurements only."},
     {NULL, NULL, 0, NULL},
 };
 

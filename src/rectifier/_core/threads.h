@@ -1,7 +1,7 @@
 /*
  * Threads for large arrays. Every ufunc loop is registered through rect_loop_entry, which runs
- * the target's serial loop directly for small or strided-output work, and splits large work into
- * one contiguous slice per thread otherwise.
+ * the target's serial loop directly for small or strided-output work, and splits large work
+ * across a persistent pool of worker threads otherwise (chunks, each thread with a home run).
  */
 #ifndef RECTIFIER_THREADS_H
 #define RECTIFIER_THREADS_H
@@ -26,5 +26,7 @@ int rect_get_num_threads(void);
 int rect_set_num_threads(int n); /* returns -1 for n < 1 */
 int rect_default_num_threads(void);
 long rect_parallel_calls(void); /* how many calls were split across threads (for tests) */
+long rect_threads_started(void); /* worker threads this process has started (for tests) */
+int rect_set_spin_us(int us);    /* how long idle workers spin; returns the old value, or -1 */
 
 #endif
