@@ -49,6 +49,14 @@ RECT_INLINE float rect_gelu_gauss(float a, float *k, float *w)
     return r;
 }
 
+/* v 2^k for k in [-250, 127] (clamped below), as rect_ldexpf_neg with both halves of k. */
+RECT_INLINE float rect_gelu_ldexpf(float v, float k)
+{
+    k = k < -250.0f ? -250.0f : k;
+    const float k1 = (k * 0.5f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    return v * rect_pow2f(k1) * rect_pow2f(k - k1);
+}
+
 /* 1/d for 1 <= d <= 21 within 2^-20 relative, without a division: a first guess from the bits
    (within 12%), then three Newton steps. */
 RECT_INLINE float rect_gelu_recip(float d)
@@ -61,22 +69,21 @@ RECT_INLINE float rect_gelu_recip(float d)
     return y * (2.0f - d * y);
 }
 
-/* a Q(a) = a s G(s) as hi + lo (|lo| < 0.15 hi: lo holds a s v), 0 <= a <= 20. s = 1/(1 + a) is rounded twice
-   (the sum, the division), which moves the point where G is evaluated to a_s (1/s = 1 + a_s):
-   a Q(a) = a Q(a_s) + a Q'(a) (a - a_s) with Q' = a Q - 1/sqrt(2 pi) and a - a_s = dl - d e
-   (dl: what 1 + a lost, e = 1 - s d: the division's residual, both exact; |a - a_s| < 2^-19),
-   and a s = m + ml exactly. */
-RECT_INLINE float rect_gelu_aq(float a, float *lo)
+/* G(s) = g0 + v at s ~ 1/(1 + a), 0 <= a <= 20, and delta = a - a_s, a_s the point where
+   G is evaluated (1/s = 1 + a_s): s is rounded (the sum 1 + a, the reciprocal), and callers
+   correct Q(a) = Q(a_s) + Q'(a) delta with Q' = a Q - 1/sqrt(2 pi). delta = dl - d e (dl:
+   what 1 + a lost, e = 1 - s d: the reciprocal's residual, both exact; |delta| < 2^-19). */
+RECT_INLINE float rect_gelu_g(float a, float *s_out, float *v_out, float *delta)
 {
     const float d = a + 1.0f;
     const float dl = a - (d - 1.0f);
     const float s = rect_gelu_recip(d);
     float el;
     const float eh = rect_two_prodf(s, d, &el);
-    const float delta = dl - d * ((1.0f - eh) - el);
+    *delta = dl - d * ((1.0f - eh) - el);
     const int head = s >= 0.4f;
 #define RECT_GELU_C(j) (head ? rect_gelu_g_head[j] : rect_gelu_g_tail[j])
-    const float t = s - (head ? 0.75f : 0.25f);
+    const float t = s - (head ? 0.75f : 0.25f); /* exact for s > 1/8 (a < 7); else < 2^-27 */
     float p = RECT_GELU_C(10);
     p = p * t + RECT_GELU_C(9);
     p = p * t + RECT_GELU_C(8);
@@ -86,10 +93,18 @@ RECT_INLINE float rect_gelu_aq(float a, float *lo)
     p = p * t + RECT_GELU_C(4);
     p = p * t + RECT_GELU_C(3);
     p = p * t + RECT_GELU_C(2);
-    const float v = p * t + RECT_GELU_C(1); /* g0's low part */
-    const float g0 = RECT_GELU_C(0);
+    *v_out = p * t + RECT_GELU_C(1); /* g0's low part folded in */
+    *s_out = s;
+    return RECT_GELU_C(0);
 #undef RECT_GELU_C
-    float ml, xl;
+}
+
+/* a Q(a) = a s G(s) as hi + lo (|lo| < 0.15 hi: lo holds a s v): a s = m + ml exactly,
+   m g0 = xh + xl exactly, the rest (small) rounded. */
+RECT_INLINE float rect_gelu_aq(float a, float *lo)
+{
+    float s, v, delta, ml, xl;
+    const float g0 = rect_gelu_g(a, &s, &v, &delta);
     const float m = rect_two_prodf(a, s, &ml);
     const float xh = rect_two_prodf(m, g0, &xl);
     const float mv = m * v;
@@ -115,6 +130,108 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     const float neg = -rect_ldexpf_neg(xh + tt, k);
     const float pos = x + neg; /* F = -neg is exact (k >= -13 wherever it matters, x < 6) */
     return (x > 16.0f || x == 0.0f) ? x : (x > 0.0f ? pos : neg);
+}
+
+
+/* ---- gelu' = Phi(x) + x phi(x), and g gelu' ------------------------------------------------
+   x < 0 (a = -x): E D(a), D = Q(a) - a/sqrt(2 pi); x > 0: 1 - E D(a); E = e^{-a^2/2}. D is
+   formed as dh + dl: s g0 and a kappa exactly (two products), their difference by TwoSum, the
+   small rest (s v, the products' low parts, Q' delta) rounded; then (dh + dl)(1 + r + w) as in
+   the forward. D vanishes at a0 = 0.7518 (the two terms cancel); for -0.65 < x - x0 < 0.375,
+   gelu'(x0 + t) = t P(t) with t = (x - x0h) - x0l - x0ll (x - x0h exact, Sterbenz) carried as
+   th + tl, and P = p0 + v (p0 as hi + lo): th p0 exactly, the rest rounded. Every form yields
+   hi + lo and a scale 2^k, and the grad and the backward round hi + lo (times g) once. */
+
+/* x0 = -0.7517915246935644574579049 (mpmath) = X0H + X0L + X0LL */
+#define RECT_GELU_X0H -0.751791537f
+#define RECT_GELU_X0L 1.21144499e-08f
+#define RECT_GELU_X0LL -4.2913e-16f
+#define RECT_GELU_KAPPA_LO -1.13351701e-08f /* 1/sqrt(2 pi) - RECT_GELU_KAPPA */
+/* gelu'(x0 + t)/t on -0.65 <= t <= 0.375 (x - x0h exact: -1.5 < x < -0.375), degree 8, p0 as
+   hi + lo (tmp/fitroot2.py): relative error 3.2e-9. */
+static const float rect_gelu_root[10] = {0.431493998f, -5.64582248e-09f, 0.388284981f,
+                                         -0.0181995966f, -0.114008375f, -0.0147742312f,
+                                         0.0194225237f, 0.00456950115f, -0.00221212325f,
+                                         -0.000841372646f};
+
+RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
+{
+    const float ax = fabsf(x);
+    const float a = ax > 20.0f ? 20.0f : ax;
+    float k, w, s, v, delta;
+    const float r = rect_gelu_gauss(a, &k, &w);
+    const float g0 = rect_gelu_g(a, &s, &v, &delta);
+    float ql, kl;
+    const float qh = rect_two_prodf(s, g0, &ql);
+    const float p = rect_two_prodf(a, RECT_GELU_KAPPA, &kl);
+    const float dh = qh - p;
+    const float bb = dh - qh;
+    const float dhl = (qh - (dh - bb)) - (p + bb); /* TwoSum: qh - p = dh + dhl */
+    const float sv = s * v;
+    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) + sv +
+                     (a * (qh + sv) - RECT_GELU_KAPPA) * delta;
+    /* V = (dh + dl)(1 + r + w) = dh + tt */
+    const float tt = dh * r + (dh * w + dl * ((1.0f + r) + w));
+    /* x > 0: 1 - V 2^k (k >= -13 wherever V matters: clamped, V 2^k stays exact) */
+    const float sc = rect_pow2f(k < -100.0f ? -100.0f : k);
+    const float vh = dh * sc;
+    const float oh = 1.0f - vh;
+    const float ol = ((1.0f - oh) - vh) - tt * sc; /* Fast2Sum: |vh| < 1 */
+    /* near x0 */
+    const float th = x - RECT_GELU_X0H;
+    float pp = rect_gelu_root[9];
+    pp = pp * th + rect_gelu_root[8];
+    pp = pp * th + rect_gelu_root[7];
+    pp = pp * th + rect_gelu_root[6];
+    pp = pp * th + rect_gelu_root[5];
+    pp = pp * th + rect_gelu_root[4];
+    pp = pp * th + rect_gelu_root[3];
+    const float w2 = pp * th; /* P = p0 + th p1 + th w2, |th w2| < 0.02 */
+    float m1l, nl;
+    const float m1 = rect_two_prodf(th, rect_gelu_root[2], &m1l);
+    const float ph = rect_gelu_root[0] + m1;
+    const float pl = ((rect_gelu_root[0] - ph) + m1) + (m1l + th * w2 + rect_gelu_root[1]);
+    const float nh = rect_two_prodf(th, ph, &nl);
+    const float nlo = nl + (th * pl - (RECT_GELU_X0L * (ph + pl) + RECT_GELU_X0LL * ph));
+    const int pos = x > 0.0f, root = th > -0.65f && th < 0.375f;
+    /* one level of select at a time: GCC 12 does not if-convert the nested form here */
+    const float h1 = root ? nh : dh, l1 = root ? nlo : tt, k1 = root ? 0.0f : k;
+    *kout = pos ? 0.0f : k1;
+    *lo = pos ? ol : l1;
+    return pos ? oh : h1;
+}
+
+/* Where |gelu'(x)| < 2^-280 the double cores take it as 0 (rect_backward_value_lo): the same
+   inputs, so the backward masks a NaN or inf gradient at the same x. */
+#define RECT_GELU_DER_ZERO -19.8063488f
+
+RECT_INLINE float rect_gelu_grad_f32(float x, const float *p)
+{
+    (void)p;
+    float lo, k;
+    const float hi = rect_gelu_der_f32(x, &lo, &k);
+    const float r = rect_ldexpf_neg(hi + lo, k);
+    return x < RECT_GELU_DER_ZERO ? 0.0f : r;
+}
+
+/* g gelu'(x) = g (hi + lo) 2^k: g = gs 2^(e - 127) with gs = g 2^(127 - e) exact (e: g's biased
+   exponent, at most 253, so |gs| < 2^2 except for inf and NaN, which pass), so gs hi can neither
+   overflow nor lose bits to underflow; gs hi exactly (two products), rounded once, then
+   2^(k + e - 127) (rounding once more only where the result is subnormal). */
+RECT_INLINE float rect_gelu_backward_f32(float g, float x, const float *p)
+{
+    (void)p;
+    float lo, k, gl;
+    const float hi = rect_gelu_der_f32(x, &lo, &k);
+    uint32_t gb;
+    memcpy(&gb, &g, 4);
+    uint32_t e = (gb >> 23) & 255u;
+    e = e > 253u ? 253u : e;
+    const float gs = g * rect_asfloat((254u - e) << 23);
+    const float ks = k + (float)((int32_t)e - 127);
+    const float gh = rect_two_prodf(gs, hi, &gl);
+    const float r = rect_gelu_ldexpf(gh + (gl + gs * lo), ks);
+    return x < RECT_GELU_DER_ZERO ? 0.0f : r;
 }
 
 #endif
