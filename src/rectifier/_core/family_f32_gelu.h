@@ -129,7 +129,11 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     const float tt = xh * r + (xh * w + xl * ((1.0f + r) + w));
     const float neg = -rect_ldexpf_neg(xh + tt, k);
     const float pos = x + neg; /* F = -neg is exact (k >= -13 wherever it matters, x < 6) */
-    return (x > 16.0f || x == 0.0f) ? x : (x > 0.0f ? pos : neg);
+    /* subnormal x: x/2 + x^2/sqrt(2 pi) is x/2 rounded, the square term breaking ties (up for
+       x > 0, toward 0 below); the products above would round at every step */
+    const float sub = x * (x > 0.0f ? 0.50000006f : 0.49999997f);
+    const float main = x > 0.0f ? pos : neg;
+    return (x > 16.0f || x == 0.0f) ? x : (ax < 0x1p-126f ? sub : main);
 }
 
 
@@ -211,7 +215,7 @@ RECT_INLINE float rect_gelu_grad_f32(float x, const float *p)
     float lo, k;
     const float hi = rect_gelu_der_f32(x, &lo, &k);
     const float r = rect_ldexpf_neg(hi + lo, k);
-    return x < RECT_GELU_DER_ZERO ? 0.0f : r;
+    return x < -1e4f ? 0.0f : r; /* as the double cores: -0.0 in the underflow, 0 beyond */
 }
 
 /* g gelu'(x) = g (hi + lo) 2^k: g = gs 2^(e - 127) with gs = g 2^(127 - e) exact (e: g's biased
@@ -230,7 +234,9 @@ RECT_INLINE float rect_gelu_backward_f32(float g, float x, const float *p)
     const float gs = g * rect_asfloat((254u - e) << 23);
     const float ks = k + (float)((int32_t)e - 127);
     const float gh = rect_two_prodf(gs, hi, &gl);
-    const float r = rect_gelu_ldexpf(gh + (gl + gs * lo), ks);
+    /* g = inf: gl is NaN; g = 0: gh is the signed zero g * gelu'(x) (the sum could flip it) */
+    const float sum = (fabsf(gh) < 0x1p127f && gh != 0.0f) ? gh + (gl + gs * lo) : gh;
+    const float r = rect_gelu_ldexpf(sum, ks);
     return x < RECT_GELU_DER_ZERO ? 0.0f : r;
 }
 
