@@ -234,8 +234,9 @@ RECT_INLINE float rect_gelu_backward_f32(float g, float x, const float *p)
     const float gs = g * rect_asfloat((254u - e) << 23);
     const float ks = k + (float)((int32_t)e - 127);
     const float gh = rect_two_prodf(gs, hi, &gl);
-    /* g = inf: gl is NaN; g = 0: gh is the signed zero g * gelu'(x) (the sum could flip it) */
-    const float sum = (fabsf(gh) < 0x1p127f && gh != 0.0f) ? gh + (gl + gs * lo) : gh;
+    /* g = inf: gl is NaN; g = 0: gh is the signed zero g * gelu'(x) (the sum could flip it).
+       (hi = 0 at x = x0h, where lo carries the value) */
+    const float sum = (fabsf(gh) < 0x1p127f && gs != 0.0f) ? gh + (gl + gs * lo) : gh;
     const float r = rect_gelu_ldexpf(sum, ks);
     return x < RECT_GELU_DER_ZERO ? 0.0f : r;
 }
