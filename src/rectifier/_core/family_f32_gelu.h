@@ -10,7 +10,7 @@
 /* G(s) = Q(a) (1 + a), Q(a) = Phi(-a) e^{a^2/2} = erfcx(a/sqrt2)/2, s = 1/(1 + a): a flat
    function (0.42 <= G <= 0.53 for 0 <= a <= 20), so G = g0 + v with |v| < 0.13 G and v's
    rounding errors are small next to G. Degree 9 in t = s - sc on s < 0.4 (a > 1.5, sc = 1/4)
-   and s >= 0.4 (sc = 3/4), g0 = G(sc) as hi + lo, float coefficients fitted by tmp/fitg.py
+   and s >= 0.4 (sc = 3/4), g0 = G(sc) as hi + lo, float coefficients fitted by tools/fit_gelu_f32.py
    (least squares at Chebyshev nodes, each rounded to float before the rest are refitted):
    relative error 7.3e-9 and 8.3e-10. */
 static const float rect_gelu_g_tail[11] = {
@@ -152,7 +152,7 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
 #define RECT_GELU_X0LL -4.2913e-16f
 #define RECT_GELU_KAPPA_LO -1.13351701e-08f /* 1/sqrt(2 pi) - RECT_GELU_KAPPA */
 /* gelu'(x0 + t)/t on -0.65 <= t <= 0.375 (x - x0h exact: -1.5 < x < -0.375), degree 8, p0 as
-   hi + lo (tmp/fitroot2.py): relative error 3.2e-9. */
+   hi + lo (tools/fit_gelu_f32.py): relative error 3.2e-9. */
 static const float rect_gelu_root[10] = {0.431493998f, -5.64582248e-09f, 0.388284981f,
                                          -0.0181995966f, -0.114008375f, -0.0147742312f,
                                          0.0194225237f, 0.00456950115f, -0.00221212325f,
