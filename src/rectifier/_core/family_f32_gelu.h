@@ -1,6 +1,13 @@
 /*
  * float32-lane cores of gelu (see family_f32.h): rect_NAME_f32, rect_NAME_grad_f32 and
  * rect_NAME_backward_f32, chosen per function in kernels.c's RK_SMOOTH list.
+ *
+ * gelu (approximate="none"): Phi(-a) = e^{-a^2/2} Q(a), a = |x|, with Q from a flat polynomial
+ * G(s) = Q (1 + a), s = 1/(1 + a) (a Newton reciprocal, its error corrected to first order),
+ * e^{-a^2/2} with a^2 exact and 1 + q kept unrounded, products formed exactly where a rounding
+ * would cost a whole ulp; every form ends with one rounding of hi + lo (budgets below).
+ * Measured worst against the float64 kernels (tools/exhaustive_f32.py --stride 7, AVX-512):
+ * forward 1.21 ulp, grad 0.98, backward 1.29; no FMA (baseline), C sweep: <= 1.5.
  */
 #ifndef RECTIFIER_FAMILY_F32_GELU_H
 #define RECTIFIER_FAMILY_F32_GELU_H
