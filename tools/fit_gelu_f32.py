@@ -52,7 +52,7 @@ def fit_f32(f, lo, hi, deg, center, npts=600):
 
 def show(name, table, err):
     print(f"{name}: relative error {err:.2e}")
-    print("    {" + ", ".join("%.9gf" % v for v in table) + "}")
+    print("    {" + ", ".join(f"{v:.9g}f" for v in table) + "}")
 
 
 def main() -> None:
