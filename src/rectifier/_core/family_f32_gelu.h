@@ -1,10 +1,251 @@
 /*
  * float32-lane cores of gelu (see family_f32.h): rect_NAME_f32, rect_NAME_grad_f32 and
  * rect_NAME_backward_f32, chosen per function in kernels.c's RK_SMOOTH list.
+ *
+ * gelu (approximate="none"): Phi(-a) = e^{-a^2/2} Q(a), a = |x|, with Q from a flat polynomial
+ * G(s) = Q (1 + a), s = 1/(1 + a) (a Newton reciprocal, its error corrected to first order),
+ * e^{-a^2/2} with a^2 exact and 1 + q kept unrounded, products formed exactly where a rounding
+ * would cost a whole ulp; every form ends with one rounding of hi + lo (budgets below).
+ * Measured worst against the float64 kernels (tools/exhaustive_f32.py --stride 7, AVX-512):
+ * forward 1.21 ulp, grad 0.98, backward 1.29; no FMA (baseline), C sweep: <= 1.5.
  */
 #ifndef RECTIFIER_FAMILY_F32_GELU_H
 #define RECTIFIER_FAMILY_F32_GELU_H
 
 #include "family_f32.h"
+
+/* G(s) = Q(a) (1 + a), Q(a) = Phi(-a) e^{a^2/2} = erfcx(a/sqrt2)/2, s = 1/(1 + a): a flat
+   function (0.42 <= G <= 0.53 for 0 <= a <= 20), so G = g0 + v with |v| < 0.13 G and v's
+   rounding errors are small next to G. Degree 9 in t = s - sc on s < 0.4 (a > 1.5, sc = 1/4)
+   and s >= 0.4 (sc = 3/4), g0 = G(sc) as hi + lo, float coefficients fitted by tools/fit_gelu_f32.py
+   (least squares at Chebyshev nodes, each rounded to float before the rest are refitted):
+   relative error 7.3e-9 and 8.3e-10. */
+static const float rect_gelu_g_tail[11] = {
+    0.486055791f, 1.76439618e-09f, 0.257404506f, -0.460056931f, -0.0871274322f, 1.04302287f,
+    -1.25609779f, -0.954920232f, 6.72305918f, -7.36972046f, -21.7312298f};
+static const float rect_gelu_g_head[11] = {
+    0.520728946f, -2.4615824e-08f, -0.0572443828f, -0.138967216f, 0.172738001f, -0.121766724f,
+    0.0403846279f, 0.0355369039f, -0.0853153914f, 0.117755152f, -0.120191403f};
+
+#define RECT_GELU_KAPPA 0.398942292f /* 1/sqrt(2 pi) rounded */
+
+/* e^{-a^2/2} = (1 + r + w) 2^k, |r| <= ln2/2, |w| < 0.07: a^2 = h + l exactly (its rounding
+   would be amplified a^2/2 times), r = -h/2 - k ln2 with what its rounding lost (rl) and -l/2
+   folded into w (e^{r + rl} = e^r (1 + rl)), the Taylor polynomial's r + r^2 p kept apart so
+   the caller multiplies by 1 + r + w without rounding 1 + q. Error: the degree-7 Taylor
+   truncation (< 5.3e-9), k C2 (< 1e-9), w's roundings (~2^-28). a <= 20. */
+RECT_INLINE float rect_gelu_gauss(float a, float *k, float *w)
+{
+    float l;
+    const float h = rect_two_prodf(a, a, &l);
+    const float A = -0.5f * h;
+    const float kf = (A * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = A - kf * 0.693359375f; /* exact: k C1 has 17 bits, Sterbenz */
+    const float kc = kf * 2.12194440e-4f;
+    const float r = r1 + kc;
+    const float rl = ((r1 - r) + kc) - 0.5f * l; /* Fast2Sum (|kc| < 0.04 is small or r1 is) */
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    *k = kf;
+    const float q2 = (r * r) * p;
+    *w = q2 + rl * ((1.0f + r) + q2);
+    return r;
+}
+
+/* v 2^k for k in [-250, 127] (clamped below), as rect_ldexpf_neg with both halves of k. */
+RECT_INLINE float rect_gelu_ldexpf(float v, float k)
+{
+    k = k < -250.0f ? -250.0f : k;
+    const float k1 = (k * 0.5f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    return v * rect_pow2f(k1) * rect_pow2f(k - k1);
+}
+
+/* 1/d for 1 <= d <= 21 within 2^-20 relative, without a division: a first guess from the bits
+   (within 12%), then three Newton steps. */
+RECT_INLINE float rect_gelu_recip(float d)
+{
+    uint32_t u;
+    memcpy(&u, &d, 4);
+    float y = rect_asfloat(0x7EF311C3u - u);
+    y = y * (2.0f - d * y);
+    y = y * (2.0f - d * y);
+    return y * (2.0f - d * y);
+}
+
+/* G(s) = g0 + v at s ~ 1/(1 + a), 0 <= a <= 20, and delta = a - a_s, a_s the point where
+   G is evaluated (1/s = 1 + a_s): s is rounded (the sum 1 + a, the reciprocal), and callers
+   correct Q(a) = Q(a_s) + Q'(a) delta with Q' = a Q - 1/sqrt(2 pi). delta = dl - d e (dl:
+   what 1 + a lost, e = 1 - s d: the reciprocal's residual, both exact; |delta| < 2^-19). */
+RECT_INLINE float rect_gelu_g(float a, float *s_out, float *v_out, float *delta)
+{
+    const float d = a + 1.0f;
+    const float dl = a - (d - 1.0f);
+    const float s = rect_gelu_recip(d);
+    float el;
+    const float eh = rect_two_prodf(s, d, &el);
+    *delta = dl - d * ((1.0f - eh) - el);
+    const int head = s >= 0.4f;
+#define RECT_GELU_C(j) (head ? rect_gelu_g_head[j] : rect_gelu_g_tail[j])
+    const float t = s - (head ? 0.75f : 0.25f); /* exact for s > 1/8 (a < 7); else < 2^-27 */
+    float p = RECT_GELU_C(10);
+    p = p * t + RECT_GELU_C(9);
+    p = p * t + RECT_GELU_C(8);
+    p = p * t + RECT_GELU_C(7);
+    p = p * t + RECT_GELU_C(6);
+    p = p * t + RECT_GELU_C(5);
+    p = p * t + RECT_GELU_C(4);
+    p = p * t + RECT_GELU_C(3);
+    p = p * t + RECT_GELU_C(2);
+    *v_out = p * t + RECT_GELU_C(1); /* g0's low part folded in */
+    *s_out = s;
+    return RECT_GELU_C(0);
+#undef RECT_GELU_C
+}
+
+/* a Q(a) = a s G(s) as hi + lo (|lo| < 0.15 hi: lo holds a s v): a s = m + ml exactly,
+   m g0 = xh + xl exactly, the rest (small) rounded. */
+RECT_INLINE float rect_gelu_aq(float a, float *lo)
+{
+    float s, v, delta, ml, xl;
+    const float g0 = rect_gelu_g(a, &s, &v, &delta);
+    const float m = rect_two_prodf(a, s, &ml);
+    const float xh = rect_two_prodf(m, g0, &xl);
+    const float mv = m * v;
+    *lo = xl + (ml * (g0 + v) + mv) + a * ((xh + mv) - RECT_GELU_KAPPA) * delta;
+    return xh;
+}
+
+/* gelu(x) = x Phi(x) = max(x, 0) - F, F = a Q(a) e^{-a^2/2} = x Phi(-|x|), a = |x| (for x > 0,
+   Phi(x) = 1 - Phi(-x)). F = (X + Xl)(1 + r + w) 2^k = X + T: T = X (r + w) + Xl (1 + r) is
+   0.42 X at most, so its one rounding and the errors it carries (G's 7.3e-9, the Taylor
+   5.3e-9, v's and w's roundings) stay near 0.35 ulp; X + T rounds once (0.5 ulp), and 2^k
+   once more only in the subnormal range. For x > 0, x - X is formed exactly (TwoSum) and
+   x - F = (x - X) - T rounds once. */
+RECT_INLINE float rect_gelu_f32(float x, const float *p)
+{
+    (void)p;
+    const float ax = fabsf(x);
+    const float a = ax > 16.0f ? 16.0f : ax;
+    float k, w, xl;
+    const float r = rect_gelu_gauss(a, &k, &w);
+    const float xh = rect_gelu_aq(a, &xl);
+    const float tt = xh * r + (xh * w + xl * ((1.0f + r) + w));
+    const float neg = -rect_ldexpf_neg(xh + tt, k);
+    const float pos = x + neg; /* F = -neg is exact (k >= -13 wherever it matters, x < 6) */
+    /* subnormal x: x/2 + x^2/sqrt(2 pi) is x/2 rounded, the square term breaking ties (up for
+       x > 0, toward 0 below); the products above would round at every step */
+    const float sub = x * (x > 0.0f ? 0.50000006f : 0.49999997f);
+    const float main = x > 0.0f ? pos : neg;
+    return (x > 16.0f || x == 0.0f) ? x : (ax < 0x1p-126f ? sub : main);
+}
+
+
+/* ---- gelu' = Phi(x) + x phi(x), and g gelu' ------------------------------------------------
+   x < 0 (a = -x): E D(a), D = Q(a) - a/sqrt(2 pi); x > 0: 1 - E D(a); E = e^{-a^2/2}. D is
+   formed as dh + dl: s g0 and a kappa exactly (two products), their difference by TwoSum, the
+   small rest (s v, the products' low parts, Q' delta) rounded; then (dh + dl)(1 + r + w) as in
+   the forward. D vanishes at a0 = 0.7518 (the two terms cancel); for -0.65 < x - x0 < 0.375,
+   gelu'(x0 + t) = t P(t) with t = (x - x0h) - x0l - x0ll (x - x0h exact, Sterbenz) carried as
+   th + tl, and P = p0 + v (p0 as hi + lo): th p0 exactly, the rest rounded. Every form yields
+   hi + lo and a scale 2^k, and the grad and the backward round hi + lo (times g) once. */
+
+/* x0 = -0.7517915246935644574579049 (mpmath) = X0H + X0L + X0LL */
+#define RECT_GELU_X0H -0.751791537f
+#define RECT_GELU_X0L 1.21144499e-08f
+#define RECT_GELU_X0LL -4.2913e-16f
+#define RECT_GELU_KAPPA_LO -1.13351701e-08f /* 1/sqrt(2 pi) - RECT_GELU_KAPPA */
+/* gelu'(x0 + t)/t on -0.65 <= t <= 0.375 (x - x0h exact: -1.5 < x < -0.375), degree 8, p0 as
+   hi + lo (tools/fit_gelu_f32.py): relative error 3.2e-9. */
+static const float rect_gelu_root[10] = {0.431493998f, -5.64582248e-09f, 0.388284981f,
+                                         -0.0181995966f, -0.114008375f, -0.0147742312f,
+                                         0.0194225237f, 0.00456950115f, -0.00221212325f,
+                                         -0.000841372646f};
+
+RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
+{
+    const float ax = fabsf(x);
+    const float a = ax > 20.0f ? 20.0f : ax;
+    float k, w, s, v, delta;
+    const float r = rect_gelu_gauss(a, &k, &w);
+    const float g0 = rect_gelu_g(a, &s, &v, &delta);
+    float ql, kl;
+    const float qh = rect_two_prodf(s, g0, &ql);
+    const float p = rect_two_prodf(a, RECT_GELU_KAPPA, &kl);
+    const float dh = qh - p;
+    const float bb = dh - qh;
+    const float dhl = (qh - (dh - bb)) - (p + bb); /* TwoSum: qh - p = dh + dhl */
+    const float sv = s * v;
+    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) + sv +
+                     (a * (qh + sv) - RECT_GELU_KAPPA) * delta;
+    /* V = (dh + dl)(1 + r + w) = dh + tt */
+    const float tt = dh * r + (dh * w + dl * ((1.0f + r) + w));
+    /* x > 0: 1 - V 2^k (k >= -13 wherever V matters: clamped, V 2^k stays exact) */
+    const float sc = rect_pow2f(k < -100.0f ? -100.0f : k);
+    const float vh = dh * sc;
+    const float oh = 1.0f - vh;
+    const float ol = ((1.0f - oh) - vh) - tt * sc; /* Fast2Sum: |vh| < 1 */
+    /* near x0 */
+    const float th = x - RECT_GELU_X0H;
+    float pp = rect_gelu_root[9];
+    pp = pp * th + rect_gelu_root[8];
+    pp = pp * th + rect_gelu_root[7];
+    pp = pp * th + rect_gelu_root[6];
+    pp = pp * th + rect_gelu_root[5];
+    pp = pp * th + rect_gelu_root[4];
+    pp = pp * th + rect_gelu_root[3];
+    const float w2 = pp * th; /* P = p0 + th p1 + th w2, |th w2| < 0.02 */
+    float m1l, nl;
+    const float m1 = rect_two_prodf(th, rect_gelu_root[2], &m1l);
+    const float ph = rect_gelu_root[0] + m1;
+    const float pl = ((rect_gelu_root[0] - ph) + m1) + (m1l + th * w2 + rect_gelu_root[1]);
+    const float nh = rect_two_prodf(th, ph, &nl);
+    const float nlo = nl + (th * pl - (RECT_GELU_X0L * (ph + pl) + RECT_GELU_X0LL * ph));
+    const int pos = x > 0.0f, root = th > -0.65f && th < 0.375f;
+    /* one level of select at a time: GCC 12 does not if-convert the nested form here */
+    const float h1 = root ? nh : dh, l1 = root ? nlo : tt, k1 = root ? 0.0f : k;
+    *kout = pos ? 0.0f : k1;
+    *lo = pos ? ol : l1;
+    return pos ? oh : h1;
+}
+
+/* Where |gelu'(x)| < 2^-280 the double cores take it as 0 (rect_backward_value_lo): the same
+   inputs, so the backward masks a NaN or inf gradient at the same x. */
+#define RECT_GELU_DER_ZERO -19.8063488f
+
+RECT_INLINE float rect_gelu_grad_f32(float x, const float *p)
+{
+    (void)p;
+    float lo, k;
+    const float hi = rect_gelu_der_f32(x, &lo, &k);
+    const float r = rect_ldexpf_neg(hi + lo, k);
+    return x < -1e4f ? 0.0f : r; /* as the double cores: -0.0 in the underflow, 0 beyond */
+}
+
+/* g gelu'(x) = g (hi + lo) 2^k: g = gs 2^(e - 127) with gs = g 2^(127 - e) exact (e: g's biased
+   exponent, at most 253, so |gs| < 2^2 except for inf and NaN, which pass), so gs hi can neither
+   overflow nor lose bits to underflow; gs hi exactly (two products), rounded once, then
+   2^(k + e - 127) (rounding once more only where the result is subnormal). */
+RECT_INLINE float rect_gelu_backward_f32(float g, float x, const float *p)
+{
+    (void)p;
+    float lo, k, gl;
+    const float hi = rect_gelu_der_f32(x, &lo, &k);
+    uint32_t gb;
+    memcpy(&gb, &g, 4);
+    uint32_t e = (gb >> 23) & 255u;
+    e = e > 253u ? 253u : e;
+    const float gs = g * rect_asfloat((254u - e) << 23);
+    const float ks = k + (float)((int32_t)e - 127);
+    const float gh = rect_two_prodf(gs, hi, &gl);
+    /* g = inf: gl is NaN; g = 0: gh is the signed zero g * gelu'(x) (the sum could flip it).
+       (hi = 0 at x = x0h, where lo carries the value) */
+    const float sum = (fabsf(gh) < 0x1p127f && gs != 0.0f) ? gh + (gl + gs * lo) : gh;
+    const float r = rect_gelu_ldexpf(sum, ks);
+    return x < RECT_GELU_DER_ZERO ? 0.0f : r;
+}
 
 #endif
