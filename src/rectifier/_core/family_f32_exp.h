@@ -51,13 +51,14 @@ RECT_INLINE float rect_expfam_clamp(float a, float lo, float hi)
     return a < lo ? lo : a;
 }
 
-/* e^a = (1 + q) 2^k as rect_expf_q, on [-300, 192] (the 2^k scaling is done in double here, so
-   k may go from -433 to 277): below, every caller's f'(x) is under 2^-280; above (celu with
-   alpha < 0), g e^a overflows for every g != 0. |k| < 2^9 and ln 2's high part 0.693359375 has
-   9 bits, so k C1 and a - k C1 are exact. */
+/* e^a = (1 + q) 2^k as rect_expf_q, on [-300, 200] (the 2^k scaling is done in double here, so
+   k may go from -433 to 289): below, every caller's f'(x) is under 2^-280; above (celu with
+   alpha < 0), g e^a > 2^-149 2^288 overflows for every g != 0 (192 was too low: a tiny g
+   gave a finite product; tests/test_expfam_f32.py). |k| < 2^9 and ln 2's high part
+   0.693359375 has 9 bits, so k C1 and a - k C1 are exact. */
 RECT_INLINE float rect_expfam_expf_q(float a, float *kf)
 {
-    a = rect_expfam_clamp(a, -300.0f, 192.0f);
+    a = rect_expfam_clamp(a, -300.0f, 200.0f);
     const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
     const float r = (a - k * 0.693359375f) + k * 2.12194440e-4f;
     float p = 1.0f / 5040.0f;
@@ -134,7 +135,7 @@ RECT_INLINE float rect_selu_backward_f32(float g, float x, const float *p)
 /* celu'(x) = e^{x / alpha} for x <= 0: u = x (1 / alpha) in double (within 2^-52 relative,
    amplified at most 300 times: 2^-44), split into its float rounding uf and the exact rest ul,
    e^u = (1 + q)(1 + ul) 2^k with (1 + ul) carrying what uf lost (ul^2 / 2 < 2^-49 relative).
-   alpha < 0: u > 0, e^u up to 2^277 (beyond, g e^u overflows for every g != 0). */
+   alpha < 0: u > 0, e^u up to 2^288 (beyond, g e^u overflows for every g != 0). */
 RECT_INLINE double rect_expfam_celu_d(float x, float alpha)
 {
     const double u = (double)x * (1.0 / (double)alpha); /* the reciprocal is hoisted */
