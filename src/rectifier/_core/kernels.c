@@ -130,16 +130,16 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         return rect_##NAME##_backward_f32(g, x, p);                                             \
     }
 
-RK_SMOOTH(elu, 1, D, D)
-RK_SMOOTH(selu, 0, D, D)
-RK_SMOOTH(celu, 1, D, D)
+RK_SMOOTH(elu, 1, D, F32)
+RK_SMOOTH(selu, 0, D, F32)
+RK_SMOOTH(celu, 1, D, F32)
 RK_SMOOTH(gelu, 0, F32, F32)
 RK_SMOOTH(gelu_tanh, 0, D, D)
 RK_SMOOTH(silu, 0, F32, F32)
 RK_SMOOTH(mish, 0, D, D)
 RK_SMOOTH(softplus, 2, F32, F32)
-RK_SMOOTH(hardsigmoid, 0, D, D)
-RK_SMOOTH(hardswish, 0, D, D)
+RK_SMOOTH(hardsigmoid, 0, F32, F32)
+RK_SMOOTH(hardswish, 0, F32, F32)
 RK_SMOOTH(sigmoid, 0, D, D)
 RK_SMOOTH(tanh, 0, D, D)
 
