@@ -58,8 +58,8 @@ EXACT = ("relu", "leaky_relu", "prelu", "rrelu", "relu6", "hardtanh", "threshold
          "squared_relu")
 #: Functions that keep integer dtypes.
 KEEPS_INTS = ("relu", "relu6", "hardtanh", "threshold", "squared_relu")
-#: Parallel thresholds of the kernels: 2**15 elements (exp-based), 2 MiB moved (the cheap ones:
-#: up to 2**20 elements for int8 relu).
+#: Above the parallel thresholds of the kernels: 10,240 elements (exp-based), 512 KiB moved (the
+#: cheap ones: up to 2**18 elements for int8 relu).
 LARGE = (1 << 20) + 4099
 
 

@@ -5,7 +5,7 @@ torch imported). Here: 8 Python threads call a mix of kernels on shared inputs w
 outputs, released together by a barrier, with the kernels' own threads off (1) and on (the
 default, and more threads than cores); a child forked while other threads are inside the
 kernels; and torch's intra-op pool busy in the same process. Arrays are larger than the
-parallel thresholds (2**15 elements, or 2 MiB moved for the cheap kernels), so the internal
+parallel thresholds (10,240 elements, or 512 KiB moved for the cheap kernels), so the internal
 threads really run. Anything that could hang runs under a timeout and fails instead.
 """
 
@@ -24,7 +24,7 @@ import pytest
 import rectifier
 from rectifier import ufuncs
 
-# Above every parallel threshold (float16 relu: 2**19), not a multiple of the slice size.
+# Above every parallel threshold (float16 relu: 2**17), not a multiple of the slice size.
 N = 3 * (1 << 18) + 4321
 PY_THREADS = 8
 TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging CI

@@ -33,24 +33,22 @@ static rect_kernel_table active;
 
 /*
  * Every loop is registered as rect_loop_entry (threads.c) with a rect_loop_info as its data:
- * the chosen target's serial loop, and the size from which threads pay off. Measured on a 2-core
- * machine (quiet; one thread / two, us): a split call costs ~20-25 us more than a serial one.
+ * the chosen target's serial loop, and the size from which threads pay off. Measured on this
+ * 2-core machine (quiet, 27 Nov, with the persistent pool: a split call costs a few us more than
+ * a serial one, not the 20-25 us a thread start per call cost), as the time on two threads over
+ * the time on one (medians, each kernel at every size with every threshold set low):
  * The cheap kernels stream memory, so what decides is the bytes a call moves, not its elements:
- * relu float32 200,000 elements (1.6 MB) 30/56, float64 131,072 (2.1 MB) 65/52; relu_backward
- * float32 200,000 (2.4 MB) 74/53, float64 100,000 (2.4 MB) 76/50, float64 65,536 (1.6 MB) 41/45.
- * So CHEAP kernels split from 2 MiB moved (inputs and output; float32 relu from 2**18 elements,
- * float64 relu_backward from 87,381). The exp-based kernels cost 0.9-4 ns per float32 element
- * (silu/elu to softplus, one AVX-512 thread), so their work, not their bytes, decides: float32,
- * 32,768 elements gelu 126/84, softplus 137/88, mish 75/57, silu 39/37, elu 41/41; 100,000 gelu
- * 373/224, softplus 410/231, silu 112/91; at 16,384 silu 14/26. So SMOOTH splits from 2**15
- * elements. Either way nothing under 2**15 (> 1e4) elements ever splits.
- * These were measured with a thread started per call; the persistent pool (threads.c) saves the
- * start, so they may be lowered once they are re-measured on a quiet machine (the attempt on
- * 27 Nov, load 10-14 on the 2 cores, gave nothing usable: tools/pool_spin.py and
- * `rectifier bench --threads 1` / `--threads 2` at 1e4-1e7 are the measurement).
+ * relu float32 forward 16,384 elements (128 KiB moved) 1.25, 32,768 (256 KiB) 0.90, 65,536
+ * (512 KiB) 0.79, 131,072 0.67; float32 relu_backward 32,768 (384 KiB) 0.99, 65,536 0.71;
+ * float64 relu 32,768 (512 KiB) 0.81; float64 leaky_relu 16,384 (256 KiB) 1.12, 32,768 0.82;
+ * hardswish float32 32,768 0.79. So CHEAP kernels split from 512 KiB moved (inputs and output;
+ * float32 relu from 65,536 elements). The exp-based kernels gain from the smallest size tried:
+ * float32 at 10,240 elements silu 0.47, elu 0.71, gelu 0.53, softplus 0.52, mish 0.68 (forward),
+ * 0.51-0.72 backward; float64 0.50-0.70. So SMOOTH splits from 10,240 elements, the issue's
+ * floor: nothing of 1e4 elements or fewer ever splits.
  */
-#define RECT_MIN_PARALLEL_CHEAP_BYTES ((npy_intp)2 << 20)
-#define RECT_MIN_PARALLEL_ELEMENTS ((npy_intp)1 << 15)
+#define RECT_MIN_PARALLEL_CHEAP_BYTES ((npy_intp)1 << 19)
+#define RECT_MIN_PARALLEL_ELEMENTS ((npy_intp)10240)
 enum { RECT_PAR_CHEAP, RECT_PAR_SMOOTH };
 
 /* The element count from which one loop splits (see above). */
@@ -349,8 +347,8 @@ static PyMethodDef core_methods[] = {
      ">>> import rectifier\n>>> rectifier.get_num_threads() >= 1\nTrue"},
     {"set_num_threads", set_num_threads, METH_O,
      "set_num_threads(n, /)\n--\n\nSplit large arrays across n threads (n >= 1; the default is "
-     "the usable cores,\nor RECTIFIER_NUM_THREADS). Arrays under 2**15 elements always run on "
-     "the calling\nthread, whatever n is.\n\n>>> import rectifier\n"
+     "the usable cores,\nor RECTIFIER_NUM_THREADS). Arrays of 1e4 elements or fewer always run "
+     "on the calling\nthread, whatever n is.\n\n>>> import rectifier\n"
      ">>> before = rectifier.get_num_threads()\n"
      ">>> rectifier.set_num_threads(1)\n>>> rectifier.get_num_threads()\n1\n"
      ">>> rectifier.set_num_threads(before)"},
