@@ -1,9 +1,11 @@
 /*
  * float32-lane cores: the same functions as family.h computed in float arithmetic, so an AVX2
  * vector holds 8 lanes instead of 4 (and AVX-512 16 instead of 8). Only where the float error
- * budget stays within SEMANTICS.md's 2 ulp (measured by rectifier.accuracy on every binade);
- * the others, and every float16 kernel (correct rounding needs the double cores' margin), use
- * family.h.
+ * budget stays within SEMANTICS.md's 2 ulp (measured by rectifier.accuracy on every binade and
+ * tools/exhaustive_f32.py); the others, and every float16 kernel (correct rounding needs the
+ * double cores' margin), use family.h. This file holds the shared float primitives; the cores
+ * are in family_f32_exp.h (elu, selu, celu derivatives; hardsigmoid, hardswish),
+ * family_f32_gelu.h and family_f32_logistic.h (silu, softplus), each with its error budget.
  *
  * exp: Cephes' expf reduction (ln 2 = C1 + C2, k C1 exact) and a degree-7 Taylor polynomial on
  * |r| <= ln2/2 (Cephes' degree-6 minimax one measured up to 1.9 ulp in silu), returned as 1 + q
@@ -25,10 +27,13 @@ RECT_INLINE float rect_asfloat(uint32_t u) { float f; memcpy(&f, &u, 4); return 
 /* 2^k for an integral kf in [-126, 127] (float to int32 conversion vectorises). */
 RECT_INLINE float rect_pow2f(float kf) { return rect_asfloat((uint32_t)((int32_t)kf + 127) << 23); }
 
-/* e^a = (1 + q) * 2^k for a in [-150, 89] (clamped; NaN passes), q in [-0.30, 0.42]. */
-RECT_INLINE float rect_expf_q(float a, float *kf)
+/* e^a = (1 + q) * 2^k for a clamped to [lo, hi] (NaN passes), q in [-0.30, 0.42]; the callers'
+   ranges keep |k| < 2^9, and ln 2's high part 0.693359375 has 9 bits, so k C1 and a - k C1 are
+   exact. */
+RECT_INLINE float rect_expf_q(float a, float lo, float hi, float *kf)
 {
-    a = a < -150.0f ? -150.0f : (a > 89.0f ? 89.0f : a);
+    a = a > hi ? hi : a;
+    a = a < lo ? lo : a;
     const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
     const float r = (a - k * 0.693359375f) + k * 2.12194440e-4f;
     float p = 1.0f / 5040.0f; /* Taylor to degree 7: truncation < 8e-9 relative */
@@ -63,19 +68,6 @@ RECT_INLINE float rect_two_prodf(float a, float b, float *lo)
     *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 #endif
     return p;
-}
-
-/* num / (1 + z) for z in [0, 1], within ~0.6 ulp: 1 + z's rounding error (up to 1 ulp of the
-   quotient) and the quotient's are corrected once, with one division. */
-RECT_INLINE float rect_div_1pz(float num, float z)
-{
-    const float d = 1.0f + z;
-    const float dl = (1.0f - d) + z; /* exact: what 1 + z lost */
-    const float inv = 1.0f / d;
-    const float r = num * inv;
-    float pl;
-    const float pp = rect_two_prodf(r, d, &pl);
-    return r + (((num - pp) - pl) - r * dl) * inv;
 }
 
 #endif

@@ -44,31 +44,13 @@ RECT_INLINE float rect_expfam_fma(float a, float b, float c)
 #endif
 }
 
-/* min(max(a, lo), hi), NaN passing: two plain selects (vmaxps, vminps). */
-RECT_INLINE float rect_expfam_clamp(float a, float lo, float hi)
-{
-    a = a > hi ? hi : a;
-    return a < lo ? lo : a;
-}
-
-/* e^a = (1 + q) 2^k as rect_expf_q, on [-300, 200] (the 2^k scaling is done in double here, so
+/* e^a = (1 + q) 2^k (rect_expf_q) on [-300, 200] (the 2^k scaling is done in double here, so
    k may go from -433 to 289): below, every caller's f'(x) is under 2^-280; above (celu with
    alpha < 0), g e^a > 2^-149 2^288 overflows for every g != 0 (192 was too low: a tiny g
-   gave a finite product; tests/test_expfam_f32.py). |k| < 2^9 and ln 2's high part
-   0.693359375 has 9 bits, so k C1 and a - k C1 are exact. */
+   gave a finite product; tests/test_expfam_f32.py). */
 RECT_INLINE float rect_expfam_expf_q(float a, float *kf)
 {
-    a = rect_expfam_clamp(a, -300.0f, 200.0f);
-    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r = (a - k * 0.693359375f) + k * 2.12194440e-4f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    *kf = k;
-    return r + (r * r) * p;
+    return rect_expf_q(a, -300.0f, 200.0f, kf);
 }
 
 /* 2^k for an integral float k in [-1022, 1023], as a double. */
