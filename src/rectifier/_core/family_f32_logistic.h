@@ -19,26 +19,7 @@
    to 2^-44 and rl (what r lost) is folded into q; Taylor to degree 8 (truncation < 2^-32 on
    |r| <= 0.35). q's error: its own rounding (half an ulp of q, q in [-0.3, 0.42]: <= 0.36 u of
    1 + q) and < 0.1 u from the polynomial's roundings. */
-RECT_INLINE float rect_logistic_expq(float a, float *kf)
-{
-    a = a < -200.0f ? -200.0f : a;
-    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r1 = (a - k * 0.693359375f) + k * 0x1.bdp-13f; /* exact (both products exact) */
-    const float kd3 = k * 1.9046542e-09f;
-    const float r = r1 + kd3;
-    const float rl = (r1 - r) + kd3; /* to ~2^-45: only rl's own size matters */
-    float p = 1.0f / 40320.0f;
-    p = p * r + 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    *kf = k;
-    return r + ((r * r) * p + (rl + rl * r)); /* e^(r + rl) - 1, to 2^-30 */
-}
-
-/* The same with q's rounding error returned (q + ql to ~0.1 u of 1 + q: the polynomial's own
+/* ... with q's rounding error returned too (q + ql to ~0.1 u of 1 + q: the polynomial's own
    rounding), for silu's derivative, whose zero amplifies z's error up to 2x near |t| = R. */
 RECT_INLINE float rect_logistic_expq2(float a, float *kf, float *ql)
 {
@@ -60,6 +41,13 @@ RECT_INLINE float rect_logistic_expq2(float a, float *kf, float *ql)
     *ql = (r - q) + in; /* Fast2Sum: |in| <= |r| */
     *kf = k;
     return q;
+}
+
+/* rect_logistic_expq2 without the rounding error (the compiler drops the unused ql). */
+RECT_INLINE float rect_logistic_expq(float a, float *kf)
+{
+    float ql;
+    return rect_logistic_expq2(a, kf, &ql);
 }
 
 /* a + b = s + err exactly (Knuth's 2Sum: no ordering needed). */
