@@ -74,51 +74,25 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.compiler import is_compiling
 from torch.overrides import TorchFunctionMode
 from torch.utils.hooks import RemovableHandle
 
 from rectifier.torch import distributed as _distributed
-from rectifier.torch._sites import MODULE_KINDS, site_name
+from rectifier.torch._kinds import (
+    CLAMP_KIND,
+    CLAMP_MIN_KIND,
+    FUNC_KINDS,
+    clamp_is_relu,
+    is_torch_nn,
+    module_kind,
+    unwrap,
+)
+from rectifier.torch._sites import site_name
 from rectifier.torch.report import MAX_DEAD, MAX_DORMANT, Report, SiteReport, non_negative
 
 __all__ = ["Monitor"]
-
-# Real activation classes -> kind (the contract maps class names, so it stays torch-free).
-_MODULE_KINDS: dict[type, str] = {getattr(nn, cls): kind for cls, kind in MODULE_KINDS.items()}
-
-# Functional entry points -> kind. F.relu_ is torch.relu_; F.gelu is torch._C._nn.gelu. Under a
-# TorchFunctionMode, a Python-level function (F.relu) is seen once, as itself: the mode is
-# suspended while it runs, so the torch.relu inside it is not seen again.
-_FUNC_KINDS: dict[Any, str] = {
-    F.relu: "relu",
-    torch.relu: "relu",
-    torch.relu_: "relu",
-    Tensor.relu: "relu",
-    Tensor.relu_: "relu",
-    F.relu6: "relu6",
-    F.leaky_relu: "leaky_relu",
-    F.leaky_relu_: "leaky_relu",
-    F.elu: "elu",
-    F.elu_: "elu",
-    F.gelu: "gelu",
-    F.silu: "silu",
-    F.hardtanh: "hardtanh",
-    F.hardtanh_: "hardtanh",
-}
-# clamp-like functions: (input, min=None, max=None); a ReLU when min == 0 and max is None.
-_CLAMPS = (torch.clamp, torch.clip, Tensor.clamp, Tensor.clamp_, Tensor.clip, Tensor.clip_)
-_CLAMPS += tuple(f for f in (getattr(torch, "clamp_", None), getattr(torch, "clip_", None)) if f)
-# clamp_min-like functions: (input, min).
-_CLAMP_MINS = (torch.clamp_min, torch.clamp_min_, Tensor.clamp_min, Tensor.clamp_min_)
-_CLAMP_KIND = "clamp"
-_CLAMP_MIN_KIND = "clamp_min"
-for _f in _CLAMPS:
-    _FUNC_KINDS[_f] = _CLAMP_KIND
-for _f in _CLAMP_MINS:
-    _FUNC_KINDS[_f] = _CLAMP_MIN_KIND
 
 # Signed integer dtype of each float width, to read a float's sign and zero-ness from its bits.
 _SAME_WIDTH_INT = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
@@ -139,42 +113,6 @@ _CHANNELS_FIRST_1D = (
     nn.AdaptiveAvgPool1d,
     nn.AdaptiveMaxPool1d,
 )
-
-
-def _is_zero(value: Any) -> bool:
-    # Only Python numbers: comparing a tensor would synchronise with the device.
-    return type(value) in (int, float) and value == 0
-
-
-def _clamp_is_relu(kind: str, args: tuple, kwargs: Mapping[str, Any]) -> bool:
-    lo = args[1] if len(args) > 1 else kwargs.get("min")
-    if kind == _CLAMP_MIN_KIND:
-        return _is_zero(lo)
-    hi = args[2] if len(args) > 2 else kwargs.get("max")
-    return hi is None and _is_zero(lo)
-
-
-def _module_kind(module: nn.Module) -> str | None:
-    for cls in type(module).__mro__:
-        kind = _MODULE_KINDS.get(cls)
-        if kind is not None:
-            return kind
-    return None
-
-
-def _is_torch_nn(module: nn.Module) -> bool:
-    return type(module).__module__.startswith("torch.nn.modules.")
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    """The module whose forward runs the user's code: under DDP/DataParallel and torch.compile."""
-    while True:
-        if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
-            model = model.module
-        elif hasattr(model, "_orig_mod") and isinstance(model._orig_mod, nn.Module):
-            model = model._orig_mod  # torch.compile's OptimizedModule
-        else:
-            return model
 
 
 class _Site:
@@ -276,7 +214,7 @@ class _RectifierMode(TorchFunctionMode):
             kwargs = {}
         out = func(*args, **kwargs)
         try:
-            kind = _FUNC_KINDS.get(func)
+            kind = FUNC_KINDS.get(func)
         except TypeError:  # an unhashable callable cannot be a rectifier
             return out
         if kind is not None:
@@ -344,7 +282,7 @@ class Monitor:
         if every < 1:
             raise ValueError(f"Monitor: every must be >= 1, got {every}")
         self.every = int(every)
-        self.model = _unwrap(model)
+        self.model = unwrap(model)
         if hasattr(model, "_orig_mod") or getattr(self.model, "_compiled_call_impl", None):
             warnings.warn(
                 "rectifier.torch.Monitor: compiled forwards are not counted; run the eager "
@@ -393,9 +331,9 @@ class Monitor:
             return self
         root = self.model
         for path, module in root.named_modules():
-            kind = _module_kind(module)
+            kind = module_kind(module)
             leaf = next(module.children(), None) is None
-            if leaf and kind is None and module is not root and _is_torch_nn(module):
+            if leaf and kind is None and module is not root and is_torch_nn(module):
                 # torch.nn's own layers (Linear, Conv, BatchNorm, ...) never call a rectifier, so
                 # they need no call-stack frame: one light hook remembers the last leaf (for the
                 # 3-D unit rule). Fewer hooks, less work per forward and per start/stop.
@@ -479,8 +417,8 @@ class Monitor:
         path, in_activation = stack[-1]
         if in_activation:
             return  # the activation module's own implementation: counted by its forward hook
-        if kind is _CLAMP_KIND or kind is _CLAMP_MIN_KIND:
-            if not _clamp_is_relu(kind, args, kwargs):
+        if kind is CLAMP_KIND or kind is CLAMP_MIN_KIND:
+            if not clamp_is_relu(kind, args, kwargs):
                 return
             kind = "relu"
         if isinstance(out, Tensor):

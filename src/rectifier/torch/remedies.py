@@ -30,16 +30,16 @@ import torch.nn.functional as F
 from torch import fx, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from rectifier.torch._sites import MODULE_KINDS, site_name
-from rectifier.torch.monitor import (
-    _CLAMP_KIND,
-    _CLAMP_MIN_KIND,
-    _FUNC_KINDS,
-    Monitor,
-    _clamp_is_relu,
-    _module_kind,
-    _unwrap,
+from rectifier.torch._kinds import (
+    CLAMP_KIND,
+    CLAMP_MIN_KIND,
+    FUNC_KINDS,
+    clamp_is_relu,
+    module_kind,
+    unwrap,
 )
+from rectifier.torch._sites import MODULE_KINDS, site_name
+from rectifier.torch.monitor import Monitor
 from rectifier.torch.report import Report, SiteReport
 
 __all__ = [
@@ -245,11 +245,11 @@ def _functional_kind(node: fx.Node) -> str | None:
     else:
         return None
     try:
-        kind = _FUNC_KINDS.get(func)
+        kind = FUNC_KINDS.get(func)
     except TypeError:  # unhashable target
         return None
-    if kind in (_CLAMP_KIND, _CLAMP_MIN_KIND):
-        return "relu" if _clamp_is_relu(kind, node.args, node.kwargs) else None
+    if kind in (CLAMP_KIND, CLAMP_MIN_KIND):
+        return "relu" if clamp_is_relu(kind, node.args, node.kwargs) else None
     return kind
 
 
@@ -359,14 +359,14 @@ def replace_activations(
             f"replace_activations: factory must be callable (old module -> new module), got "
             f"{type(factory).__name__}"
         )
-    model = _unwrap(model)
+    model = unwrap(model)
     kinds = tuple(kinds)
     unknown = sorted(set(kinds) - set(MODULE_KINDS.values()))
     if unknown:
         raise ValueError(
             f"replace_activations: unknown kinds {unknown}; known: {sorted(MODULE_KINDS.values())}"
         )
-    if _module_kind(model) in kinds:
+    if module_kind(model) in kinds:
         raise ValueError(
             "replace_activations: the model itself is an activation module; nothing holds it to "
             "replace it in place, call factory(model) instead"
@@ -400,7 +400,7 @@ def replace_activations(
         for name, child in list(parent._modules.items()):
             if child is None:
                 continue
-            if _module_kind(child) not in kinds:
+            if module_kind(child) not in kinds:
                 continue
             new = new_for.get(id(child))
             if new is None:
@@ -1084,7 +1084,7 @@ def recycle(
     if not todo:
         return RecycleResult(tau=tau)
 
-    model = _unwrap(model)  # DDP, DataParallel, torch.compile: the monitor's paths are inside
+    model = unwrap(model)  # DDP, DataParallel, torch.compile: the monitor's paths are inside
     graph = _Graph(model, _trace(model, "recycle"))
 
     # Plan everything first: a refusal must leave the model and the optimiser untouched.
@@ -1190,7 +1190,7 @@ def _rai_targets_from_graph(model: nn.Module, gm: fx.GraphModule) -> list[str]:
             continue
         for user in node.users:
             kind = (
-                _module_kind(graph.module(user))
+                module_kind(graph.module(user))
                 if user.op == "call_module"
                 else _functional_kind(user)
             )
@@ -1206,7 +1206,7 @@ def _rai_targets_from_order(model: nn.Module) -> list[str]:
     modules = list(model.named_modules())
     targets = []
     for (path, module), (_, following) in itertools.pairwise(modules):
-        if isinstance(module, _LAYERS) and _module_kind(following) == "relu":
+        if isinstance(module, _LAYERS) and module_kind(following) == "relu":
             targets.append(path)
     return targets
 
@@ -1241,7 +1241,7 @@ def rai_init_(model: nn.Module, *, generator: torch.Generator | None = None) -> 
     True
     """
     _check_model("rai_init_", model, generator)
-    inner = _unwrap(model)
+    inner = unwrap(model)
     try:
         targets = _rai_targets_from_graph(inner, fx.symbolic_trace(inner))
     except Exception:  # untraceable forward: fall back on registration order
