@@ -3,9 +3,10 @@
 The float64 kernels are within 4 float64 ULP of the correctly rounded value (SEMANTICS.md), which
 is ~1e-8 of a float32 ULP, so |float32 result - float64 result| in float32 ULP is the float32
 kernel's error to that precision. tests/test_accuracy.py checks a dense grid against mpmath in
-CI; this tool checks all 2**32 inputs (a few minutes per function and form on two cores) before a
-float32 kernel changes. backward uses a fixed pseudo-random grad per chunk (N(0, 4^2), rounded to
-float32) on both sides.
+CI; this tool checks all 2**32 inputs (~15 minutes per function and form on two cores) before a
+float32 kernel changes. tools/exhaustive_f32_cores.c checks the cores themselves, standalone and
+~10x faster (tests/test_exhaustive_tools.py keeps the two in agreement). backward uses a fixed
+pseudo-random grad per chunk (N(0, 4^2), rounded to float32) on both sides.
 
     python tools/exhaustive_f32.py --function gelu --op forward --op backward
     python tools/exhaustive_f32.py --stride 101          # a quick sample of every function
@@ -49,7 +50,7 @@ def check(name: str, op: str, stride: int, bound: float) -> tuple[float, float, 
             got = _call(rec, op, x, g, p32)
             ref = _call(rec, op, x.astype(np.float64),
                         None if g is None else g.astype(np.float64), params)
-        err = accuracy.ulp_error(got, ref, np.zeros_like(ref), "float32")
+            err = accuracy.ulp_error(got, ref, np.zeros_like(ref), "float32")
         i = int(np.argmax(err))
         if err[i] > worst:
             worst, worst_x = float(err[i]), float(x[i])
