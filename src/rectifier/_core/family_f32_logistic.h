@@ -109,7 +109,7 @@ RECT_INLINE float rect_logistic_mul1p(float x, float q, float *nl)
  * Forward in float lanes, with e^-x (not e^-|x|): silu(x) = x / (1 + e^-x) on both sides, so
  * the numerator is x itself, exact, and only 1 + e^-x rounds before the one division. With
  * e^-x = (1 + q) 2^k, the sum is scaled to stay a float: silu(x) = 2^j x / (A + B (1 + q)) with
- * (A, B) = (1, 2^k), j = 0 for k <= 0 (x >= 0 up to 0.35) and (2^-k, 1), j = -k for k > 0.
+ * (A, B) = (1, 2^k), j = 0 for k <= 0 (x >= -0.35) and (2^-k, 1), j = -k for k > 0.
  * Then d = B q + (1 + T), T = 2^-|k| the smaller of A and B: one rounding, as 1 + T is exact for
  * |k| <= 23. Beyond, 1 + T rounds: where k >= 24 (x <= -16.6), T = 2^-23 is used instead (exact)
  * and X = A - 2^-23 is folded into q before q's last rounding; where k <= -24 (x >= 16.6)
@@ -122,9 +122,10 @@ RECT_INLINE float rect_logistic_mul1p(float x, float q, float *nl)
  * rounding is the last (0.5 ulp); the 2^j scaling (S then 2^-33, S = 2^(j+33) normal for
  * j >= -159) is exact where the result is normal and rounds once where it is subnormal, after a
  * division accurate to 2^-24 relative (far below a subnormal's ulp). Total <= 1.5 u + 0.5 ulp
- * <= 2 ulp; measured 1.53 ulp (AVX-512, every float32, tools/exhaustive_f32.py-style harness)
- * and the same on the baseline (no FMA: B q is exact, a power of two times q, so d still rounds
- * once; k C2 rounds, < 0.03 u). Beyond |x| = 110 the limits: x, or -0 (silu(-110) < 2^-150).
+ * <= 2 ulp; measured 1.62 ulp on every float32 (AVX-512; tools/exhaustive_f32.py at stride 101:
+ * 1.55) and 1.57 on the baseline build, every 31st (no FMA: B q is exact, a power of two times
+ * q, so d still rounds once; k C2 rounds, < 0.03 u). Beyond |x| = 110 the limits: x, or -0
+ * (silu(-110) < 2^-150).
  * (The form it replaces, x (1 + q) / (1 + z) in float-float, measured 0.88 ulp at 1.7x the cost.)
  */
 /* i << 23 (multiplied: a negative i shifted is undefined), and 2^i from it */
@@ -180,9 +181,10 @@ RECT_INLINE float rect_silu_f32(float x, const float *p)
  * roots.h's double table to degree 4, truncation < 6e-10 relative). Budget: <= 7.7 * 1.9e-9
  * (0.25 u) + 2^-50 before the last rounding (0.5 ulp); the backward's g f' rounds in double
  * (2^-53) and then once to float, subnormal results included (double's range holds g f' down
- * to 2^-429: no scaling). Measured worst 0.65 ulp (grad) and 0.64 ulp (backward), every float32
- * on AVX-512 and the baseline. Beyond: f' = 1 above x = 700; below x = -300, -0 (f' < 0 there,
- * and rounds to 0), and +0 below -1e4 as the double core; backward 0 below x = -199.37135
+ * to 2^-429: no scaling). Measured worst 0.66 ulp (grad) and 0.67 ulp (backward, g ~ N(0, 4^2))
+ * on every float32 (AVX-512), 0.65 and 0.66 on the baseline build (every 31st). Beyond: f' = 1
+ * above x = 700; below x = -300, -0 (f' < 0 there, and rounds to 0), and +0 below -1e4 as the
+ * double core; backward 0 below x = -199.37135
  * (f' < 2^-280: a NaN or inf grad masked, as the double core), g above 700.
  * (The float-float form it replaces measured 0.75 ulp at 1.8-2x the cost: the cancellation at
  * x0 and the squared 1 + e^-x need carried low parts in float, free in double.)
