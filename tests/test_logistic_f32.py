@@ -91,3 +91,38 @@ def test_silu_float32_backward_with_extreme_grads():
     # a huge grad times silu'(-150) ~ -1e-63 is still a float32 (not flushed to zero)
     deep = rec.backward_ufunc(np.float32(3e38), np.float32(-150.0))
     assert deep != 0 and np.isfinite(deep)
+
+
+def _every_float32(lo: float, hi: float) -> np.ndarray:
+    """Every float32 in [lo, hi] (same sign)."""
+    a, b = np.array([lo, hi], dtype=np.float32).view(np.int32)
+    bits = np.arange(min(a, b), max(a, b) + 1, dtype=np.int32)
+    return bits.view(np.float32)
+
+
+@pytest.mark.parametrize("lo, hi", [(-17.5, -14.0), (14.0, 17.5)])
+def test_silu_float32_every_input_where_one_plus_two_to_the_minus_k_rounds(lo, hi):
+    """Around |x| = 16.6 (k = +-24 in e^-x = (1 + q) 2^k) 1 + 2^-|k| stops being exact; the
+    forward folds the difference into q where x < 0 (without it: 2.4 ulp at x = -16.68)."""
+    rec = ALL_RECORDS["silu"]
+    x = _every_float32(lo, hi)
+    for op, got, ref in [("forward", rec.ufunc(x), rec.ufunc(x.astype(np.float64))),
+                         ("grad", rec.grad_ufunc(x), rec.grad_ufunc(x.astype(np.float64)))]:
+        err = _ulp(got, ref)
+        bad = ~(err <= BOUND)
+        assert not bad.any(), (op, [(float(x[i]), float(err[i])) for i in np.flatnonzero(bad)[:5]])
+
+
+def test_silu_float32_every_input_near_the_derivatives_zero():
+    """silu' is 0 at x0 = -1.2785; within 2^-5 of it the kernel switches to t P(t), and just
+    outside the zero amplifies e^-x's error up to 7.7 times: every float32 within 1/4 of x0."""
+    rec = ALL_RECORDS["silu"]
+    x = _every_float32(-1.53, -1.03)
+    g = np.random.default_rng(3).standard_normal(x.size).astype(np.float32) * 4
+    cases = {"grad": (rec.grad_ufunc(x), rec.grad_ufunc(x.astype(np.float64))),
+             "backward": (rec.backward_ufunc(g, x),
+                          rec.backward_ufunc(g.astype(np.float64), x.astype(np.float64)))}
+    for op, (got, ref) in cases.items():
+        err = _ulp(got, ref)
+        bad = ~(err <= BOUND)
+        assert not bad.any(), (op, [(float(x[i]), float(err[i])) for i in np.flatnonzero(bad)[:5]])

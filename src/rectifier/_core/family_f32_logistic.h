@@ -106,135 +106,139 @@ RECT_INLINE float rect_logistic_mul1p(float x, float q, float *nl)
 /* ---- silu ------------------------------------------------------------------------------- */
 
 /*
- * silu(x) = x / (1 + z) for x >= 0 and x (1 + q) 2^k / (1 + z) below, z = e^{-|x|} =
- * (1 + q) 2^k. Budget (u = 2^-24 relative, before the last rounding): q < 0.45 u (of 1 + q);
- * x (1 + q) carried exactly as nh + nl, z as zh + zl (its error is q's, times z / (1 + z) <= 1/2);
- * the quotient corrected once (rect_logistic_div: the last rounding, 0.5 ulp, and < 2^-40);
- * 2^k applied exactly (P s: only the last product rounds, where the result is subnormal).
- * Total <= 0.5 ulp + 0.5 u (q's error reaches the result whole where x < 0); measured 0.91 ulp
- * (tools/exhaustive_f32.py, every 7th float32, AVX-512; the baseline build, no FMA, the same
- * on every 97th). The float64-core form it replaces measured 1.2 ulp at ~the same speed.
+ * Forward in float lanes, with e^-x (not e^-|x|): silu(x) = x / (1 + e^-x) on both sides, so
+ * the numerator is x itself, exact, and only 1 + e^-x rounds before the one division. With
+ * e^-x = (1 + q) 2^k, the sum is scaled to stay a float: silu(x) = 2^j x / (A + B (1 + q)) with
+ * (A, B) = (1, 2^k), j = 0 for k <= 0 (x >= -0.35) and (2^-k, 1), j = -k for k > 0.
+ * Then d = B q + (1 + T), T = 2^-|k| the smaller of A and B: one rounding, as 1 + T is exact for
+ * |k| <= 23. Beyond, 1 + T rounds: where k >= 24 (x <= -16.6), T = 2^-23 is used instead (exact)
+ * and X = A - 2^-23 is folded into q before q's last rounding; where k <= -24 (x >= 16.6)
+ * 1 + B = 1 loses B <= 2^-24 of d, half an ulp of x at most, and only at the binade's bottom.
+ * The rounding error of the reduction r = a - k ln 2 (ln 2 = C1 + C2, k C1 exact) is carried (rl).
+ *
+ * Error budget (u = 2^-24 relative): 1 + q to 0.5 u (q's own rounding, half an ulp of |q| <= 0.42,
+ * is <= 0.36 u of 1 + q; the degree-7 Taylor truncation < 5.3e-9 = 0.09 u on |r| <= 0.35; the
+ * polynomial's roundings < 0.05 u), entering d at most whole; d's rounding <= 1 u; the division's
+ * rounding is the last (0.5 ulp); the 2^j scaling (S then 2^-33, S = 2^(j+33) normal for
+ * j >= -159) is exact where the result is normal and rounds once where it is subnormal, after a
+ * division accurate to 2^-24 relative (far below a subnormal's ulp). Total <= 1.5 u + 0.5 ulp
+ * <= 2 ulp; measured 1.62 ulp on every float32 (AVX-512; tools/exhaustive_f32.py at stride 101:
+ * 1.55) and 1.57 on the baseline build, every 31st (no FMA: B q is exact, a power of two times
+ * q, so d still rounds once; k C2 rounds, < 0.03 u). Beyond |x| = 110 the limits: x, or -0
+ * (silu(-110) < 2^-150).
+ * (The form it replaces, x (1 + q) / (1 + z) in float-float, measured 0.88 ulp at 1.7x the cost.)
  */
+/* i << 23 (multiplied: a negative i shifted is undefined), and 2^i from it */
+#define RECT_SILU_SH(i) ((int32_t)(i) * 8388608)
+#define RECT_SILU_E(s) rect_asfloat((uint32_t)(s) + (127u << 23))
 RECT_INLINE float rect_silu_f32(float x, const float *p)
 {
     (void)p;
-    float k, s, zl, nl;
-    const float q = rect_logistic_expq(-fabsf(x), &k);
-    const float P = rect_logistic_pow2(k, &s);
-    const float zh = rect_logistic_z(P, q, &zl);
-    const int far = k < -40.0f; /* 1 + z = 1 */
-    const int pos = x >= 0.0f;
-    const float mh = rect_logistic_mul1p(x, q, &nl);
-    const float r = rect_logistic_div(pos ? x : mh, pos ? 0.0f : nl, far ? 0.0f : zh,
-                                      far ? 0.0f : zl);
-    const float neg = (r * P) * s;
-    /* the limits (no inf - inf in the correction) and the sign of zero */
-    return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? r : neg));
+    const float a = -x;
+    const float kt = a * 1.44269504088896341f + RECT_SHIFTER_F;
+    const float k = kt - RECT_SHIFTER_F;
+    const float t = a - k * 0.693359375f; /* exact: k has <= 9 bits */
+    const float r = t + k * 2.12194440e-4f;
+    const float rl = (t - r) + k * 2.12194440e-4f;
+    /* k from the shifter's low bits (defined for every input; clamped: x beyond +-110 is
+       selected below, and NaN passes through q), then exponents kept shifted by 23 bits */
+    uint32_t kb;
+    memcpy(&kb, &kt, 4);
+    int32_t ik = (int32_t)(kb - 0x4B400000u);
+    ik = ik < -160 ? -160 : (ik > 160 ? 160 : ik);
+    ik = RECT_SILU_SH(ik);
+    int32_t iB = ik < 0 ? ik : 0;
+    iB = iB < RECT_SILU_SH(-126) ? RECT_SILU_SH(-126) : iB;
+    const int32_t nk = -ik;
+    const int32_t j = nk < 0 ? nk : 0;
+    const int32_t mk = ik < nk ? ik : nk; /* -|k| */
+    const int32_t c = iB < RECT_SILU_SH(-23) ? iB : RECT_SILU_SH(-23);
+    const float B = RECT_SILU_E(iB);
+    const float A = RECT_SILU_E(j < RECT_SILU_SH(-126) ? RECT_SILU_SH(-126) : j);
+    const float T = RECT_SILU_E(mk > c ? mk : c);
+    const float S = RECT_SILU_E(j + RECT_SILU_SH(33));
+    const float X = A * B - T; /* 0 but where k >= 24: A - 2^-23 */
+    float pp = 1.0f / 5040.0f;
+    pp = pp * r + 1.0f / 720.0f;
+    pp = pp * r + 1.0f / 120.0f;
+    pp = pp * r + 1.0f / 24.0f;
+    pp = pp * r + 1.0f / 6.0f;
+    pp = pp * r + 0.5f;
+    const float q = r + ((r * r) * pp + (X + (rl + rl * r)));
+    const float d = B * q + (1.0f + T);
+    const float y = ((x / d) * S) * 0x1p-33f;
+    const float lo = x < -110.0f ? -0.0f : y;
+    return x > 110.0f ? x : lo;
 }
 
 /*
- * silu'(x) = (1 + z + x z) / (1 + z)^2 for x >= 0 and m (1 + x + z) / (1 + z)^2 2^k below,
- * z = e^{-|x|} = m 2^k, every piece in float-float: m = 1 + q + ql and z = zh + zl (q's
- * rounding carried), 1 + x exact or its error carried, S = 1 + x + z by 2Sum (it cancels near
- * the zero), N = m S or d + x z, D = (1 + z)^2 = d^2 from d + dl = 1 + z, and the quotient
- * corrected once: F = Fh + Fl. Within 1/8 of the zero x0 the float-float t P(t) of roots.h's
- * float table (x0 and P's constant term split in two) replaces it. Errors before the last
- * rounding: the polynomial's roundings in q and P (< 0.1 u each, amplified at most 2x by the
- * cancellation at |t| = 1/8), x z's rounding where x >= 0 (< 0.1 u): < 0.4 u; so grad <=
- * 0.5 ulp + 0.4 u, backward (g (Fh + Fl) rounded once) the same, where the result is normal; a
- * subnormal result rounds twice (Fh + Fl, then the scaling: < 0.5 ulp more there). Measured
- * 0.76 ulp (grad) and 0.75 ulp (backward), both at subnormal results near x = -92.
+ * silu'(x) = (1 + e^-x (1 + x)) / (1 + e^-x)^2 in double lanes (8 per AVX-512 vector): e^-x
+ * with a degree-6 minimax polynomial (relative error 1.9e-9 on |r| <= ln2/2, coefficients fitted
+ * for this file), 2^k from the shifter's bits (k in [-1010, 433] for x in [-300, 700]); 1 + x,
+ * the products and the sums then lose < 2^-52 each, and the one float rounding is the last.
+ * The zero x0 = -1.2785 amplifies e^-x's error |d ln f' / d ln e^-x| times: <= 7.7 outside
+ * |x - x0| < 2^-5, where f' = t P(t) (t = x - x0_hi exact, x0_lo folded into the constant:
+ * roots.h's double table to degree 4, truncation < 6e-10 relative). Budget: <= 7.7 * 1.9e-9
+ * (0.25 u) + 2^-50 before the last rounding (0.5 ulp); the backward's g f' rounds in double
+ * (2^-53) and then once to float, subnormal results included (double's range holds g f' down
+ * to 2^-429: no scaling). Measured worst 0.66 ulp (grad) and 0.67 ulp (backward, g ~ N(0, 4^2))
+ * on every float32 (AVX-512), 0.65 and 0.66 on the baseline build (every 31st). Beyond: f' = 1
+ * above x = 700; below x = -300, -0 (f' < 0 there, and rounds to 0), and +0 below -1e4 as the
+ * double core; backward 0 below x = -199.37135
+ * (f' < 2^-280: a NaN or inf grad masked, as the double core), g above 700.
+ * (The float-float form it replaces measured 0.75 ulp at 1.8-2x the cost: the cancellation at
+ * x0 and the squared 1 + e^-x need carried low parts in float, free in double.)
  */
-#define RECT_SILU_X0H ((float)RECT_ROOT_SILU_HI)
-#define RECT_SILU_X0L ((float)((RECT_ROOT_SILU_HI - (double)RECT_SILU_X0H) + RECT_ROOT_SILU_LO))
-#define RECT_SILU_C(i) ((float)rect_root_silu_f[i])
-RECT_INLINE float rect_silu_der_f32(float x, float *lo, float *kout)
+RECT_INLINE double rect_silu_expn(double x)
 {
-    float k, ql, zl, dl, Al, Sl, nl, Nl, Dl;
-    const float q = rect_logistic_expq2(-fabsf(x), &k, &ql);
-    const float Pz = rect_pow2f(k < -40.0f ? 0.0f : k);
-    const int far = k < -40.0f, pos = x >= 0.0f;
-    const float zh0 = Pz + Pz * q;
-    const float zh = far ? 0.0f : zh0;
-    zl = far ? 0.0f : ((Pz - zh0) + Pz * q) + Pz * ql;
-    /* D = (1 + z)^2 */
-    const float d = 1.0f + zh;
-    dl = ((1.0f - d) + zh) + zl;
-    float Dl0;
-    const float Dh = rect_two_prodf(d, d, &Dl0);
-    Dl = Dl0 + 2.0f * d * dl;
-    /* x < 0: m S, S = (1 + x) + z */
-    const float A = 1.0f + x;
-    Al = fabsf(x) > 1.0f ? (x - A) + 1.0f : (1.0f - A) + x;
-    const float Sh = rect_logistic_two_sum(A, zh, &Sl);
-    Sl += Al + zl;
-    const float mh = 1.0f + q;
-    nl = ((1.0f - mh) + q) + ql;
-    float Nl0;
-    const float Nneg = rect_two_prodf(mh, Sh, &Nl0);
-    const float Nnegl = Nl0 + (mh * Sl + nl * Sh);
-    /* x >= 0: d + x z */
-    float xzl;
-    const float xz = rect_two_prodf(x, zh, &xzl);
-    const float Npos = d + xz; /* Fast2Sum: x z <= 1/e < 1 <= d */
-    const float Nposl = ((d - Npos) + xz) + (dl + xzl + x * zl);
-    const float Nh = pos ? Npos : Nneg;
-    Nl = pos ? Nposl : Nnegl;
-    /* F = N / D */
-    const float inv = 1.0f / Dh;
-    const float Fh = Nh * inv;
-    float pl;
-    const float pp = rect_two_prodf(Fh, Dh, &pl);
-    const float Fl = ((((Nh - pp) - pl) + Nl) - Fh * Dl) * inv;
-    /* near the zero: t P(t) */
-    const float tx = x - RECT_SILU_X0H; /* exact near x0 (Sterbenz) */
-    const float th = tx - RECT_SILU_X0L;
-    const float tl = (tx - th) - RECT_SILU_X0L;
-    float c = RECT_SILU_C(7);
-    c = c * th + RECT_SILU_C(6);
-    c = c * th + RECT_SILU_C(5);
-    c = c * th + RECT_SILU_C(4);
-    c = c * th + RECT_SILU_C(3);
-    c = c * th + RECT_SILU_C(2);
-    c = c * th + RECT_SILU_C(1);
-    const float c0l = (float)(rect_root_silu_f[0] - (double)RECT_SILU_C(0));
-    float rl0;
-    const float rh = rect_two_prodf(th, RECT_SILU_C(0), &rl0);
-    const float rl = rl0 + (th * (c0l + th * c) + tl * RECT_SILU_C(0));
-    const int root = fabsf(th) < (float)RECT_ROOT_SILU_R;
-    *kout = (root || pos) ? 0.0f : k;
-    *lo = root ? rl : Fl;
-    return root ? rh : Fh;
+    const double a = -x;
+    const double kt = a * 1.4426950408889634 + 0x1.8p52;
+    const double k = kt - 0x1.8p52;
+    const double r = a - k * 0.6931471805599453;
+    double p = 0.0013836778022331805;
+    p = p * r + 0.008374856984266097;
+    p = p * r + 0.041668228969247406;
+    p = p * r + 0.1666641968179767;
+    p = p * r + 0.4999999205482595;
+    p = p * r + 1.0000000364306243;
+    p = p * r + 1.0000000005564582;
+    uint64_t kb;
+    memcpy(&kb, &kt, 8);
+    return rect_asdouble((kb << 52) + ((uint64_t)1023 << 52)) * p; /* 2^k: k's low bits */
+}
+
+#define RECT_SILU_WIN 0x1p-5
+RECT_INLINE double rect_silu_der_d(float xf)
+{
+    const double x = (double)xf;
+    const double E = rect_silu_expn(x);
+    const double N = E * (1.0 + x) + 1.0;
+    const double d = 1.0 + E;
+    const double f = N / (d * d);
+    const double t = x - RECT_ROOT_SILU_HI;
+    double c = rect_root_silu_d[4];
+    c = c * t + rect_root_silu_d[3];
+    c = c * t + rect_root_silu_d[2];
+    c = c * t + rect_root_silu_d[1];
+    c = c * t + rect_root_silu_d[0];
+    const double w = t * c + (-RECT_ROOT_SILU_LO * rect_root_silu_d[0]);
+    return fabs(t) < RECT_SILU_WIN ? w : f;
 }
 
 RECT_INLINE float rect_silu_grad_f32(float x, const float *p)
 {
     (void)p;
-    float k, lo, s;
-    const float hi = rect_silu_der_f32(x, &lo, &k);
-    const float P = rect_logistic_pow2(k, &s);
-    const float v = ((hi + lo) * P) * s;
-    return x < -1e4f ? 0.0f : (x > 1e3f ? 1.0f : v);
+    const float v = (float)rect_silu_der_d(x);
+    const float lo = x < -300.0f ? (x < -1e4f ? 0.0f : -0.0f) : v;
+    return x > 700.0f ? 1.0f : lo;
 }
 
-/* g (Fh + Fl) 2^k rounded once: g scaled by 2^-64 or 2^64 beyond 2^64 or below 2^-60 (exact),
-   the scale folded into the final power of two. 0 where silu'(x) < 2^-280 (x < -199.37, as
-   the double core: a NaN or inf grad masked); g itself beyond x = 1e3; a NaN or inf grad
-   elsewhere gives g times the derivative's sign. */
 RECT_INLINE float rect_silu_backward_f32(float g, float x, const float *p)
 {
     (void)p;
-    float k, lo, gl;
-    const float hi = rect_silu_der_f32(x, &lo, &k);
-    const float ag = fabsf(g);
-    const int big = ag > 0x1p64f, small = ag < 0x1p-60f;
-    const float gs = g * (big ? 0x1p-64f : (small ? 0x1p64f : 1.0f));
-    const float ks = big ? 64.0f : (small ? -64.0f : 0.0f);
-    const float gh = rect_two_prodf(gs, hi, &gl);
-    const float r = gh + (gl + gs * lo);
-    const float v = rect_ldexpf_neg(r, k + ks);
-    const int zero = x < -199.37135f, finite = ag <= 3.40282347e38f;
-    return zero ? 0.0f : (x > 1e3f ? g : (finite ? v : g * hi));
+    const float v = (float)((double)g * rect_silu_der_d(x));
+    const float lo = x < -199.37135f ? 0.0f : v;
+    return x > 700.0f ? g : lo;
 }
 
 /* ---- softplus: u = beta x = uh + ul ---------------------------------------------------- */
