@@ -20,7 +20,7 @@
  * Run:  /tmp/exhaustive_gelu [stride=1] [parameters...]      e.g. softplus: 1 20 (beta threshold)
  * Prints, per form (forward, grad, backward with a fixed pseudo-random g ~ N(0, 4^2) per input),
  * the worst error and where, the count over 2 ULP (SEMANTICS.md's float32 bound), and signed-zero
- * mismatches (the float64 result is +-0 and the float32 one has the other sign).
+ * mismatches of the forward and the grad (the float64 result is +-0, the float32 one the other).
  */
 #include <math.h>
 #include <stdint.h>
@@ -122,7 +122,10 @@ int main(int argc, char **argv)
                     const double e = ulp_err(y[i], ref);
                     if (e > lw) { lw = e; lx = x[i]; }
                     lo += e > 2.0;
-                    lz += ref == 0.0 && y[i] == 0.0f && (signbit(ref) != 0) != (signbit(y[i]) != 0);
+                    /* forward and grad only: a backward that rounds to zero may carry g's sign
+                       or not (kernels.c masks f' < 2^-280 to +0; not part of the contract) */
+                    lz += form < 2 && ref == 0.0 && y[i] == 0.0f &&
+                          (signbit(ref) != 0) != (signbit(y[i]) != 0);
                 }
             }
             #pragma omp critical
