@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     const uint64_t stride = argc > 1 ? strtoull(argv[1], 0, 10) : 1;
     float pf[8] = {0};
     double pd[8] = {0};
-    for (int j = 0; j < K && j + 2 < argc; j++) { pd[j] = atof(argv[j + 2]); pf[j] = (float)pd[j]; }
+    for (int j = 0; j < K && j + 2 < argc; j++) { pf[j] = (float)atof(argv[j + 2]); pd[j] = pf[j]; }
     const char *forms[3] = {"forward", "grad", "backward"};
     for (int form = FWD ? 0 : 1; form < 3; form++) {
         double worst = 0; float worst_x = 0; long over = 0, zsign = 0;
