@@ -13,52 +13,268 @@
 
 #include "family.h"
 #include "family_f32.h"
-#include "family_f32_logistic.h"
 
-/* ---- softplus: u = beta x = uh + ul ---------------------------------------------------- */
+/* ---- the shared pieces ----------------------------------------------------------------- */
 
 /*
  * The float lanes serve 2^-20 <= |beta| <= 2^20 and thresholds of 0 or beyond 2^-40 in size (a
  * loop-invariant test: GCC unswitches the loop, given meson.build's max-unswitch-insns); other
- * beta (0, subnormal, huge, inf, NaN) and tiny thresholds take the double core, whose exact beta x and double range cover them. Within it u = fl(beta x)
- * and its rounding error ul are exact (FMA, or Dekker's split: ul is used only where
- * |u| <= 1e4, so |x| < 2^34 there), u is never subnormal but where beta x is below 2^-106 (and
- * then sigmoid(u) = 1/2 and log1p(e^-|u|) = ln 2 to far below an ulp).
+ * beta (0, subnormal, huge, inf, NaN) and tiny thresholds take the double core, whose exact
+ * beta x and double range cover them. beta = 1 is a second unswitched case (the default): there
+ * beta x = x is exact and 1/beta = 1, so the product's remainder, the reciprocal's correction
+ * and the threshold's tie test fold away.
  */
 #define RECT_SP_OK(b, t)                                                                       \
     (fabsf(b) >= 0x1p-20f && fabsf(b) <= 0x1p20f && !(fabsf(t) < 0x1p-40f && (t) != 0.0f))
 
-/* u = beta x = uh + ul, ul zeroed where |u| > 1e4 (only the sign and size of u matter there,
-   and Dekker's split overflows); over: beta x > threshold, decided on the exact product. Where
-   beta x is subnormal its remainder is lost (0.3 * 2^-149 rounds to 0, which is not > 0), so a
+/* over = beta x > th, decided on the exact product u + ul (FMA, or Dekker's split: only a tie
+   u == th reads ul, and th is capped at 130 by the callers, so |x| < 2^28 there). Where beta x
+   is subnormal its remainder is lost (0.3 * 2^-149 rounds to 0, which is not > 0), so a
    threshold of 0 is decided on the signs, and one in (0, 2^-40) takes the double core
    (RECT_SP_OK); any other threshold is far from such a product, whose rounding cannot cross it. */
-RECT_INLINE float rect_sp_u(float x, float beta, float th, float *ul, int *over)
+RECT_INLINE int rect_sp_over(float x, float u, float beta, float th, int unit)
 {
-    float l;
-    const float u = rect_two_prodf(beta, x, &l);
-    *ul = fabsf(u) > 1e4f ? 0.0f : l;
+    if (unit) {
+        return x > th; /* u = x exactly; th = 0 included */
+    }
+    float ul;
+    const float uu = rect_two_prodf(beta, x, &ul);
+    (void)uu;
     const int sign0 = beta > 0.0f ? x > 0.0f : x < 0.0f;
-    *over = th == 0.0f ? sign0 : (u > th || (u == th && *ul > 0.0f));
-    return u;
+    return th == 0.0f ? sign0 : (u > th || (u == th && ul > 0.0f));
 }
 
-/* e^{-|uh + ul|} = (1 + q) 2^k with ul folded into q (e^{-|u|} (1 -+ ul), |ul| <= 2^-24 |u|,
-   so the product's second-order term, below 2^-34, is dropped). */
-RECT_INLINE float rect_sp_expq(float u, float ul, float *k)
+/* e^{-|beta x|} = (1 + q) 2^k, q = r1 + b with r1 exact; kshift = k + 1.5 2^23 (its bits give
+   2^k cheaply: rect_sp_pow2). -|beta x| = v + vl exactly (v = fl(nb |x|), nb = -|beta|, vl its
+   rounding error: zero where beta = 1), |x| first clamped to xmax (NaN passes), beyond which
+   the result no longer depends on x (the callers' choice). Cody-Waite reduction: r1 = v - k C1
+   exact (|k| < 2^9), rl = vl - k C2 (C3 = ln2 - C1 - C2 = 1.6e-12 dropped: |k C3| < 2^-31);
+   e^{r1 + rl} - 1 = r1 + b, b = rl + r^2 p(r) with r = fl(r1 + rl) (its rounding reaches only
+   the r^2 term: < 2^-30 relative). p: rect_sp_expm1, 2^-28.2 absolute. So 1 + r1 + b is
+   e^{-|beta x|} / 2^k to < 2^-28 (0.06 u), and q = fl(r1 + b) adds half an ulp of q (< 2^-26,
+   q in [-0.30, 0.42]). */
+RECT_INLINE float rect_sp_expm1(float r)
 {
-    const float q = rect_logistic_expq(-fabsf(u), k);
-    const float s = u >= 0.0f ? -ul : ul;
-    return q + (1.0f + q) * s;
+    /* (e^r - 1 - r) / r^2 on |r| <= ln2/2: tools/fit_softplus_f32.py */
+    float p = 0.00139398186f;
+    p = p * r + 0.00836881436f;
+    p = p * r + 0.0416664109f;
+    p = p * r + 0.166665196f;
+    return p * r + 0.5f;
+}
+
+#define RECT_SP_LOG2E 1.44269504088896341f
+#define RECT_SP_C1 0.693359375f
+#define RECT_SP_C2 (-2.12194442e-4f)
+
+RECT_INLINE float rect_sp_exp(float x, float nb, float xmax, int unit, float *kshift,
+                              float *r1o, float *bo)
+{
+    const float ax = fabsf(x);
+    const float axc = ax > xmax ? xmax : ax;
+    float vl = 0.0f;
+    const float v = unit ? -axc : rect_two_prodf(nb, axc, &vl);
+    const float ks = v * RECT_SP_LOG2E + RECT_SHIFTER_F;
+    const float k = ks - RECT_SHIFTER_F;
+    const float r1 = v - k * RECT_SP_C1;
+    const float rl = vl - k * RECT_SP_C2;
+    const float r = r1 + rl;
+    const float b = (r * r) * rect_sp_expm1(r) + rl;
+    *kshift = ks;
+    *r1o = r1;
+    *bo = b;
+    return r1 + b;
+}
+
+/* 2^(k + off) from kshift = k + 1.5 2^23 (k in [-280, 0]): its low bits hold k, so shifting
+   them into the exponent field and adding the bias is two integer operations. k + off + 127
+   must lie in [1, 254]. */
+RECT_INLINE float rect_sp_pow2(float kshift, uint32_t off)
+{
+    uint32_t kb;
+    memcpy(&kb, &kshift, 4);
+    return rect_asfloat((kb << 23) + ((127u + off) << 23));
+}
+
+/* a b + c rounded once where |c| is below an ulp of a b (FMA; without it, a b exactly by
+   Dekker's split first, so the explicit form also keeps the compiler from fusing the other
+   product of an a b + d e). */
+RECT_INLINE float rect_sp_fma(float a, float b, float c)
+{
+#if defined(__FMA__)
+    return __builtin_fmaf(a, b, c);
+#else
+    float pl;
+    const float ph = rect_two_prodf(a, b, &pl);
+    return ph + (pl + c);
+#endif
+}
+
+/* ---- softplus ---------------------------------------------------------------------------- */
+
+/* log1p(e) = e (1 + e R(e)) on [0, 1]: R = rect_sp_log1p (tools/fit_softplus_f32.py, relative
+   error 2^-27.5 in log1p(e), degree 8), its last step's rounding returned in *lo (the residual
+   of the final FMA, exact by Sterbenz: c0 and R are within a factor 2). */
+RECT_INLINE float rect_sp_log1p(float e, float *lo)
+{
+    float R = -0.00331081054f;
+    R = R * e + 0.0201690476f;
+    R = R * e - 0.0575954467f;
+    R = R * e + 0.106732912f;
+    R = R * e - 0.153509095f;
+    R = R * e + 0.196937606f;
+    R = R * e - 0.249582484f;
+    R = R * e + 0.333304763f;
+    const float h = R * e - 0.499999315f;
+    *lo = R * e + (-0.499999315f - h);
+    return h;
 }
 
 /*
- * softplus'(x) = sigmoid(u): 1 / (1 + z) for u >= 0 and (1 + q) 2^k / (1 + z) below, z = (1 + q)
- * 2^k. Budget: q < 0.45 u (ul included), 1 + q carried as nh + nl (exact), z as zh + zl, the
- * quotient corrected (0.5 ulp + 2^-40), 2^k exact but where the result is subnormal (the one
- * rounding): <= 0.5 ulp + 0.5 u; measured 0.80 ulp (beta = 1), <= 1.04 over the betas of
- * tests/test_logistic_f32.py.
+ * softplus(x) = max(x, 0) + log1p(e) / beta, e = e^{-|beta x|} = (1 + q) 2^k (rect_sp_exp,
+ * -|beta x| clamped at -vmax, where e / beta is below 2^-151 and x + e / beta rounds to x).
+ * With A = (1 + q)(1 + c), c = e R(e) = log1p(e)/e - 1 in [-0.31, 0], log1p(e) = A 2^k, and
+ * softplus = x' + A 2^k / beta (x' = x where beta x >= 0, else 0), rounded once:
+ *  - A = Ah + Al: the big sum (1 + r1) + c by Fast2Sum (1 + r1 = t + tl exactly, |c| < t),
+ *    c = e R as an exact product (two_prod), R's last rounding carried (rect_sp_log1p's lo),
+ *    the small rest b + q c in Al (q c's rounding < 2^-48 of A);
+ *  - 1/beta = ib (1 + rho), rho exact to 2^-48 (hoisted): A (1 + rho) = Ah + (Al + rho Ah);
+ *  - G = 2^(k+64) ib, G Ah = Lh + Ll exactly (two_prod), then x' 2^64 + Lh by 2Sum, the low
+ *    parts added, one rounding, and the 2^-64 (exact but where the result is subnormal: the
+ *    only rounding there, the first one's error being 2^-24 of an ulp).
+ * Errors before the last rounding, relative to log1p(e): e's own rounding (0.5 u) moves the
+ * polynomial's argument: times e (log1p(e)/e)' / (log1p(e)/e) <= 0.28: 0.14 u; q's rounding,
+ * only through q c (<= 0.31 of it): < 0.1 u; the two polynomials 0.06 u (exp) + 0.09 u (log1p);
+ * the float-float steps < 2^-44. So <= 0.5 ulp + 0.4 u of log1p(e)/beta, and less where x'
+ * dominates. Measured (tools: /work/scratch/ex32.c): see the report in the commit message.
  */
+RECT_INLINE float rect_sp_fwd(float x, float beta, float th, float xmax1, int unit)
+{
+    const float nb = -fabsf(beta);
+    const float ib = unit ? 1.0f : 1.0f / beta;
+#if defined(__FMA__)
+    const float rho = unit ? 0.0f : -__builtin_fmaf(beta, ib, -1.0f); /* exact */
+#else
+    float dl;
+    const float dh = rect_two_prodf(beta, ib, &dl);
+    const float rho = unit ? 0.0f : -((dh - 1.0f) + dl);
+#endif
+    /* e^-vmax / |beta| < 2^-151: vmax = 105 + ln 2 max(0, log2(1/|beta|) + 1) */
+    uint32_t ibb;
+    memcpy(&ibb, &ib, 4);
+    const int eib = (int)((ibb >> 23) & 255u) - 126;
+    const float vmax = unit ? 105.0f : 105.0f + 0.6931472f * (float)(eib > 0 ? eib : 0);
+    const float xmax = unit ? xmax1 : vmax / fabsf(beta);
+    const float tho = th > 130.0f ? 130.0f : th;
+
+    const float u = unit ? x : beta * x;
+    const int over = rect_sp_over(x, u, beta, tho, unit);
+    float ks, r1, b;
+    const float q = rect_sp_exp(x, nb, xmax, unit, &ks, &r1, &b);
+    const float E64 = rect_sp_pow2(ks, 64); /* 2^(k + 64), k >= -152 */
+    const float kc = ks < RECT_SHIFTER_F - 60.0f ? RECT_SHIFTER_F - 60.0f : ks;
+    const float E = rect_sp_pow2(kc, 0); /* 2^max(k, -60): below, e R(e) = -e/2 to 2^-61 */
+    const float e = E + E * q;
+    float Rl, cl;
+    const float R = rect_sp_log1p(e, &Rl);
+    const float c = rect_two_prodf(e, R, &cl);
+    const float t = 1.0f + r1;
+    const float tl = (1.0f - t) + r1;
+    const float Ah = t + c;
+    const float small = q * c + (((tl + b) + cl) + e * Rl);
+    const float Al = ((t - Ah) + c) + small;
+    const float G = unit ? E64 : E64 * ib;
+    const float Alr = unit ? Al : Al + rho * Ah;
+    float Ll0;
+    const float Lh = rect_two_prodf(G, Ah, &Ll0);
+    const float Ll = Ll0 + G * Alr;
+    const int pos = u >= 0.0f;
+    const float xs = pos ? x * 0x1p64f : 0.0f;
+    const float S = xs + Lh;
+    const float bb = S - xs;
+    const float err = (xs - (S - bb)) + (Lh - bb);
+    const float F = (S + (err + Ll)) * 0x1p-64f;
+    return over ? x : (u < -1e4f ? 0.0f : F);
+}
+
+RECT_INLINE float rect_softplus_f32(float x, const float *p)
+{
+    const float beta = p[0], th = p[1];
+    if (!RECT_SP_OK(beta, th)) {
+        double pd[2] = {beta, th};
+        return (float)rect_softplus_fwd_lo(x, pd);
+    }
+    /* |x| beyond 105 (beta = 1): e^-|x| < 2^-151; computed here, before the branch, so that
+       the clamp is not a constant there (GCC would then if-convert through it) */
+    const float xmax1 = 105.0f / fabsf(beta);
+    if (beta == 1.0f) {
+        return rect_sp_fwd(x, 1.0f, th, xmax1, 1);
+    }
+    return rect_sp_fwd(x, beta, th, xmax1, 0);
+}
+
+/*
+ * sigmoid(beta x) = y 2^kk: y = N / D with D = 1 + e = d + dl (exact: d = fl(1 + e), e <= 1)
+ * and N = 1 (beta x >= 0, kk = 0) or 1 + q = nh + nl (below, kk = k; Fast2Sum, |q| < 1):
+ * y0 = fl(nh / d) (one vdivps), corrected once with the FMA residual,
+ * y = y0 + ((nh - y0 d) + nl - y0 dl) / d, rounded once. e = fl(2^k (1 + q)) enters only D,
+ * whose sensitivity is e / (1 + e) <= 1/2. Errors before y's rounding, relative: q's rounding
+ * (< 2^-26 absolute, <= 0.36 u of 1 + q, beta x < 0 only), the exp polynomial 0.06 u, e's
+ * rounding 0.25 u (times 1/2 at most); the correction's own error < 2^-44. So <= 0.5 ulp +
+ * 0.55 u.
+ */
+RECT_INLINE float rect_sp_sigmoid(float x, float u, float nb, float xmax, int unit, float *ks,
+                                  int *pos, float *lo)
+{
+    float r1, b;
+    const float q = rect_sp_exp(x, nb, xmax, unit, ks, &r1, &b);
+    const float kc = *ks < RECT_SHIFTER_F - 60.0f ? RECT_SHIFTER_F - 60.0f : *ks;
+    const float E = rect_sp_pow2(kc, 0); /* 2^max(k, -60): e below 2^-60 does not reach D */
+    const float e = E + E * q;
+    const float d = 1.0f + e;
+    const float dl = (1.0f - d) + e;
+    const int p = u >= 0.0f;
+    const float mh = 1.0f + q;
+    const float nh = p ? 1.0f : mh;
+    const float nl = p ? 0.0f : (1.0f - mh) + q;
+#ifdef SP_DIV2
+    const float y0 = nh / d;
+    const float inv = 1.0f / d;
+#else
+    const float inv = 1.0f / d;
+    const float y0 = nh * inv;
+#endif
+#if defined(__FMA__)
+    const float res = __builtin_fmaf(-y0, d, nh); /* exact: y0 is within 2 ulp of nh / d */
+#else
+    float pl;
+    const float pp = rect_two_prodf(y0, d, &pl);
+    const float res = (nh - pp) - pl;
+#endif
+    *pos = p;
+    *lo = ((res + nl) - y0 * dl) * inv;
+    return y0;
+}
+
+/*
+ * softplus'(x) = sigmoid(beta x) (1 where beta x > threshold): y 2^kk, the scaling exact but
+ * where the result is subnormal (u < -87.3: the one rounding there). Budget as
+ * rect_sp_sigmoid: <= 0.5 ulp + 0.55 u.
+ */
+RECT_INLINE float rect_sp_grad(float x, float beta, float th, float xmax, int unit)
+{
+    const float nb = -fabsf(beta);
+    const float tho = th > 130.0f ? 130.0f : th;
+    const float u = unit ? x : beta * x;
+    const int over = rect_sp_over(x, u, beta, tho, unit);
+    float ks;
+    int pos;
+    float lo;
+    const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, &ks, &pos, &lo) + lo;
+    const float neg = (y * rect_sp_pow2(ks, 64)) * 0x1p-64f;
+    return over ? 1.0f : (pos ? y : neg);
+}
+
 RECT_INLINE float rect_softplus_grad_f32(float x, const float *p)
 {
     const float beta = p[0], th = p[1];
@@ -67,30 +283,48 @@ RECT_INLINE float rect_softplus_grad_f32(float x, const float *p)
         const double v = rect_softplus_der_lo(x, pd, &k);
         return (float)rect_ldexp_lo(v, k);
     }
-    float ul, k, s, zl;
-    int over;
-    const float u = rect_sp_u(x, beta, th, &ul, &over);
-    const float q = rect_sp_expq(u, ul, &k);
-    const float P = rect_logistic_pow2(k, &s);
-    const float zh = rect_logistic_z(P, q, &zl);
-    const int far = k < -40.0f, pos = u >= 0.0f;
-    const float nh = pos ? 1.0f : 1.0f + q;
-    const float nl = pos ? 0.0f : (1.0f - nh) + q;
-    const float r = rect_logistic_div(nh, nl, far ? 0.0f : zh, far ? 0.0f : zl);
-    const float v = pos ? r : (r * P) * s;
-    return over ? 1.0f : v;
+    const float xmax = 105.0f / fabsf(beta); /* e^{-|beta x|} < 2^-151 beyond */
+    if (beta == 1.0f) {
+        return rect_sp_grad(x, 1.0f, th, xmax, 1);
+    }
+    return rect_sp_grad(x, beta, th, xmax, 0);
 }
 
 /*
- * grad * sigmoid(u): grad (1 + q) carried as nh + nl (rect_logistic_mul1p), then as the grad.
- * A grad beyond 2^64 or below 2^-60 is scaled by 2^-64 or 2^64 first (exact) and the scale
- * folded into 2^k, so no step overflows or loses bits to underflow. Budget: as the grad's, plus
- * nl's own error (2^-24 of it): <= 0.5 ulp + 0.5 u; measured 0.88 ulp (beta = 1), <= 1.11 over
- * the betas of tests/test_logistic_f32.py.
- * Where sigmoid(u) < 2^-280 (u < -194.08) the result is 0, a NaN or inf grad masked (as the
- * double core: grad times that rounds to 0 for every finite grad); beyond the threshold it is
- * the grad itself; a NaN or inf grad elsewhere gives itself (sigmoid > 0).
+ * grad * sigmoid(beta x) = g y 2^kk (kk = k below, 0 where beta x >= 0): y as rect_sp_sigmoid
+ * (rounded once), then g (y 2^(kk + off)) S S, one rounding where the result is normal: the
+ * scaling keeps every intermediate normal and below 2^128 for any float g: kk >= -100: off = 0,
+ * S = 1 (y 2^kk <= 1); -226 <= kk < -100: off = 100, S = 2^-50; kk < -226: off = 200,
+ * S = 2^-100 (y 2^(kk + off) in [2^-127.5, 1), g times it < 2^128). Where the result is
+ * subnormal the products by S round again: the first rounding's error is 2^-24 of an ulp there.
+ * Budget: y's error (<= 0.5 ulp + 0.55 u relative, so <= 1.05 u) plus the product's rounding:
+ * <= 0.5 ulp + 1.05 u. Where sigmoid(u) < 2^-280 (u < -194.08) the result is 0, a NaN or inf
+ * grad masked (as the double core); beyond the threshold it is the grad itself; a NaN or inf
+ * grad elsewhere gives itself (sigmoid > 0).
  */
+RECT_INLINE float rect_sp_backward(float g, float x, float beta, float th, float xmax,
+                                    int unit)
+{
+    const float nb = -fabsf(beta);
+    const float tho = th > 130.0f ? 130.0f : th;
+    const float u = unit ? x : beta * x;
+    const int over = rect_sp_over(x, u, beta, tho, unit);
+    float ks;
+    int pos;
+    float lo;
+    const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, &ks, &pos, &lo);
+    const float kk = pos ? RECT_SHIFTER_F : ks; /* kk + 1.5 2^23 */
+    const int deep1 = kk < RECT_SHIFTER_F - 100.0f, deep2 = kk < RECT_SHIFTER_F - 226.0f;
+    uint32_t kb;
+    memcpy(&kb, &kk, 4);
+    const uint32_t off = (127u << 23) + (deep1 ? (100u << 23) : 0u) + (deep2 ? (100u << 23) : 0u);
+    const float Ps = rect_asfloat((kb << 23) + off); /* 2^(kk + 200, 100 or 0) */
+    const float S = deep2 ? 0x1p-100f : (deep1 ? 0x1p-50f : 1.0f);
+    const float v = (rect_sp_fma(g, y * Ps, g * (lo * Ps)) * S) * S;
+    const int zero = u < -194.08f;
+    return over ? g : (zero ? 0.0f : v);
+}
+
 RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
 {
     const float beta = p[0], th = p[1];
@@ -100,113 +334,11 @@ RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
         const double d = rect_ldexp_lo(v, k);
         return (float)(fabs(d) < 0x1p-280 ? 0.0 : g * d);
     }
-    float ul, k, zl, nl;
-    int over;
-    const float u = rect_sp_u(x, beta, th, &ul, &over);
-    const float q = rect_sp_expq(u, ul, &k);
-    const int far = k < -40.0f, pos = u >= 0.0f;
-    const float ag = fabsf(g);
-    const int big = ag > 0x1p64f, small = ag < 0x1p-60f;
-    const float gs = g * (big ? 0x1p-64f : (small ? 0x1p64f : 1.0f));
-    const float ks = big ? 64.0f : (small ? -64.0f : 0.0f);
-    const float Pz = rect_pow2f(far ? 0.0f : k);
-    const float zh = rect_logistic_z(Pz, q, &zl);
-    const float mh = rect_logistic_mul1p(gs, q, &nl);
-    const float r = rect_logistic_div(pos ? gs : mh, pos ? 0.0f : nl, far ? 0.0f : zh,
-                                      far ? 0.0f : zl);
-    /* k + ks reaches -353: halved steps (rect_ldexpf_neg), not P s (exact down to -190) */
-    const float v = rect_ldexpf_neg(r, (pos ? 0.0f : k) + ks);
-    const int zero = u < -194.08f, finite = ag <= 3.40282347e38f;
-    return over ? g : (zero ? 0.0f : (finite ? v : g));
-}
-
-/*
- * log1p(z) for z = zh + zl in [0, 1], zl below 2^-23 zh, as float pieces the caller adds in
- * double: log1p(z) = e ln 2 - (T - f). The reduction is exact: f = z for z < 1/2 (e = 0) and
- * f = (z - 1) / 2 for z >= 1/2 (e = 1, Sterbenz), so f is in [-1/4, 1/2) and no rounding of 1 + z
- * needs correcting. Then fdlibm's log1p(f) = f - (hfsq - s (hfsq + R)), s = f / (2 + f)
- * (|s| <= 0.2), R = 2 atanh(s)/s - 2 to s^10 (Taylor: truncation < 2^-31 relative), and zl
- * enters as zl / (1 + z) = h zl (1 - f + f^2) (h = 1 or 1/2; off by |f|^3, a percent of a
- * term below 2^-23). T = hfsq - (s (hfsq + R) + zl / (1 + z)) is < 0.31 of the result, so its
- * float rounding errors cost < 0.3 u.
- */
-RECT_INLINE float rect_logistic_log1p_t(float zh, float zl, float *f, float *e)
-{
-    const int hi = zh >= 0.5f;
-    const float fv = hi ? zh * 0.5f - 0.5f : zh; /* exact: zh - 1 is, and the halving */
-    const float s = fv / (2.0f + fv);
-    const float s2 = s * s;
-    float R = 2.0f / 11.0f;
-    R = R * s2 + 2.0f / 9.0f;
-    R = R * s2 + 2.0f / 7.0f;
-    R = R * s2 + 2.0f / 5.0f;
-    R = R * s2 + 2.0f / 3.0f;
-    R = R * s2;
-    const float hfsq = 0.5f * fv * fv;
-    const float corr = (hi ? 0.5f * zl : zl) * (1.0f - fv * (1.0f - fv));
-    *f = fv;
-    *e = hi ? 1.0f : 0.0f;
-    return hfsq - (s * (hfsq + R) + corr);
-}
-
-/*
- * softplus(x) = max(x, 0) + log1p(z) / beta, z = e^{-|u|} = (1 + q) 2^k, u = beta x = uh + ul
- * (ul folded into q), in float-float where it matters: L = log1p(z) = e ln 2 - (T - f) as
- * Lh + Ll (Fast2Sum: |T| <= |f| / 4, |Lh| < ln 2), times 1/beta = ih + il (hoisted), then
- * x + Q by 2Sum (u >= 0: x and Q have one sign) and one final rounding. Where z < 2^-24
- * (k < -24), L = z (1 - z/2) with z = (1 + q) 2^k: Q = (1 + q)(1 - z/2) / beta, scaled by 2^k
- * at the end (P s: exact but where the result is subnormal, the one rounding).
- * Budget: q < 0.45 u of 1 + q, times the sensitivity z / ((1 + z) L) <= 1; z's rounding carried
- * (zl); T's float errors < 0.3 u; the float-float steps < 2^-44; the last rounding 0.5 ulp:
- * <= 0.5 ulp + 0.8 u; measured 0.97 ulp (beta = 1), <= 1.09 over the betas of
- * tests/test_logistic_f32.py.
- */
-RECT_INLINE float rect_softplus_f32(float x, const float *p)
-{
-    const float beta = p[0], th = p[1];
-    if (!RECT_SP_OK(beta, th)) {
-        double pd[2] = {beta, th};
-        return (float)rect_softplus_fwd_lo(x, pd);
+    const float xmax = 195.0f / fabsf(beta); /* sigmoid(beta x) < 2^-281 beyond */
+    if (beta == 1.0f) {
+        return rect_sp_backward(g, x, 1.0f, th, xmax, 1);
     }
-    /* 1/beta = ih + il: loop-invariant */
-    float bl;
-    const float ih = 1.0f / beta;
-    const float bh = rect_two_prodf(beta, ih, &bl);
-    const float il = ((1.0f - bh) - bl) * ih;
-
-    float ul, k, zl, f, e, s;
-    int over;
-    const float u = rect_sp_u(x, beta, th, &ul, &over);
-    const float q = rect_sp_expq(u, ul, &k);
-    const int tail = k < -24.0f, pos = u >= 0.0f;
-    const float Pz = rect_pow2f(tail ? 0.0f : k);
-    const float zh = rect_logistic_z(Pz, q, &zl);
-    const float T = rect_logistic_log1p_t(tail ? 0.0f : zh, tail ? 0.0f : zl, &f, &e);
-    /* L = Lh + Ll */
-    const float l1 = f - T;
-    const float l1l = (f - l1) - T;
-    const float l2 = 0x1.62e43p-1f + l1; /* ln 2 = 0x1.62e43p-1 - 1.90465430e-9 */
-    const float l2l = ((0x1.62e43p-1f - l2) + l1) + (l1l - 1.90465430e-9f);
-    /* tail: (1 + q)(1 - z/2) */
-    const float th1 = 1.0f + q;
-    const float zt = th1 * rect_pow2f(k < -126.0f ? -126.0f : k);
-    const float tl1 = ((1.0f - th1) + q) - 0.5f * th1 * zt;
-    const float Mh = tail ? th1 : (e != 0.0f ? l2 : l1);
-    const float Ml = tail ? tl1 : (e != 0.0f ? l2l : l1l);
-    /* Q = M / beta */
-    float ql;
-    const float Qh = rect_two_prodf(Mh, ih, &ql);
-    const float Ql = ql + (Mh * il + Ml * ih);
-    /* x + Q (2Sum), or the tail */
-    const float a = pos ? x : 0.0f;
-    const float S = a + Qh;
-    const float bb = S - a;
-    const float err = (a - (S - bb)) + (Qh - bb);
-    const float body = S + (err + Ql);
-    const float P = rect_logistic_pow2(k, &s);
-    const float tq = ((Qh + Ql) * P) * s;
-    const float v = tail ? (pos ? a + tq : tq) : body;
-    return over ? x : (u < -1e4f ? 0.0f : v);
+    return rect_sp_backward(g, x, beta, th, xmax, 0);
 }
 
 #endif
