@@ -96,17 +96,15 @@ RECT_INLINE float rect_sp_pow2(float kshift, uint32_t off)
     return rect_asfloat((kb << 23) + ((127u + off) << 23));
 }
 
-/* a b + c rounded once where |c| is below an ulp of a b (FMA; without it, a b exactly by
-   Dekker's split first, so the explicit form also keeps the compiler from fusing the other
-   product of an a b + d e). */
+/* a b + c rounded once (FMA; without it, in double: a b is exact there and the sum's rounding
+   is 2^-29 of an ulp; Dekker's split would overflow for the huge grads this serves). Explicit,
+   so the compiler cannot fuse the other product of an a b + d e instead. */
 RECT_INLINE float rect_sp_fma(float a, float b, float c)
 {
 #if defined(__FMA__)
     return __builtin_fmaf(a, b, c);
 #else
-    float pl;
-    const float ph = rect_two_prodf(a, b, &pl);
-    return ph + (pl + c);
+    return (float)((double)a * (double)b + (double)c);
 #endif
 }
 
@@ -185,16 +183,27 @@ RECT_INLINE float rect_sp_fwd(float x, float beta, float th, float xmax1, int un
     const float Al = ((t - Ah) + c) + small;
     const float G = unit ? E64 : E64 * ib;
     const float Alr = unit ? Al : Al + rho * Ah;
-    float Ll0;
-    const float Lh = rect_two_prodf(G, Ah, &Ll0);
-    const float Ll = Ll0 + G * Alr;
     const int pos = u >= 0.0f;
     const float xs = pos ? x * 0x1p64f : 0.0f;
-    const float S = xs + Lh;
-    const float bb = S - xs;
-    const float err = (xs - (S - bb)) + (Lh - bb);
+    float S, err, Ll;
+    if (unit) {
+        /* G = 2^(k+64): G Ah is exact; xs >= 0 and Lh > 0, so Fast2Sum on max and min */
+        const float Lh = G * Ah;
+        Ll = G * Alr;
+        const float a = xs > Lh ? xs : Lh, bs = xs > Lh ? Lh : xs;
+        S = a + bs;
+        err = bs - (S - a);
+    } else {
+        float Ll0;
+        const float Lh = rect_two_prodf(G, Ah, &Ll0);
+        Ll = Ll0 + G * Alr;
+        S = xs + Lh; /* 2Sum: x and log1p(e)/beta have one sign where x counts */
+        const float bb = S - xs;
+        err = (xs - (S - bb)) + (Lh - bb);
+    }
     const float F = (S + (err + Ll)) * 0x1p-64f;
-    return over ? x : (u < -1e4f ? 0.0f : F);
+    /* u < -1e4: +0 as the double core (beta < 0 would give -0 here) */
+    return over ? x : ((!unit && u < -1e4f) ? 0.0f : F);
 }
 
 RECT_INLINE float rect_softplus_f32(float x, const float *p)
@@ -235,8 +244,10 @@ RECT_INLINE float rect_sp_sigmoid(float x, float u, float nb, float xmax, int un
     const float dl = (1.0f - d) + e;
     const int p = u >= 0.0f;
     const float mh = 1.0f + q;
-    const float nh = p ? 1.0f : mh;
-    const float nl = p ? 0.0f : (1.0f - mh) + q;
+    /* halved where k < 0 (then kk = k + 1): y <= 1 everywhere (g y cannot overflow) */
+    const float hf = *ks < RECT_SHIFTER_F ? 0.5f : 1.0f;
+    const float nh = p ? 1.0f : hf * mh;
+    const float nl = p ? 0.0f : hf * ((1.0f - mh) + q);
 #ifdef SP_DIV2
     const float y0 = nh / d;
     const float inv = 1.0f / d;
@@ -271,7 +282,8 @@ RECT_INLINE float rect_sp_grad(float x, float beta, float th, float xmax, int un
     int pos;
     float lo;
     const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, &ks, &pos, &lo) + lo;
-    const float neg = (y * rect_sp_pow2(ks, 64)) * 0x1p-64f;
+    const float kk = ks + 1.0f > RECT_SHIFTER_F ? RECT_SHIFTER_F : ks + 1.0f; /* min(k + 1, 0) */
+    const float neg = (y * rect_sp_pow2(kk, 64)) * 0x1p-64f;
     return over ? 1.0f : (pos ? y : neg);
 }
 
@@ -313,14 +325,15 @@ RECT_INLINE float rect_sp_backward(float g, float x, float beta, float th, float
     int pos;
     float lo;
     const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, &ks, &pos, &lo);
-    const float kk = pos ? RECT_SHIFTER_F : ks; /* kk + 1.5 2^23 */
-    const int deep1 = kk < RECT_SHIFTER_F - 100.0f, deep2 = kk < RECT_SHIFTER_F - 226.0f;
+    const float kn = ks + 1.0f > RECT_SHIFTER_F ? RECT_SHIFTER_F : ks + 1.0f; /* min(k + 1, 0) */
+    const float kk = pos ? RECT_SHIFTER_F : kn; /* kk + 1.5 2^23 */
+    const int deep1 = kk < RECT_SHIFTER_F - 100.0f, deep2 = kk < RECT_SHIFTER_F - 200.0f;
     uint32_t kb;
     memcpy(&kb, &kk, 4);
     const uint32_t off = (127u << 23) + (deep1 ? (100u << 23) : 0u) + (deep2 ? (100u << 23) : 0u);
-    const float Ps = rect_asfloat((kb << 23) + off); /* 2^(kk + 200, 100 or 0) */
+    const float P = rect_asfloat((kb << 23) + off); /* 2^(kk + 0, 100 or 200) in [2^-100, 1] */
     const float S = deep2 ? 0x1p-100f : (deep1 ? 0x1p-50f : 1.0f);
-    const float v = (rect_sp_fma(g, y * Ps, g * (lo * Ps)) * S) * S;
+    const float v = ((rect_sp_fma(g, y, g * lo) * P) * S) * S;
     const int zero = u < -194.08f;
     return over ? g : (zero ? 0.0f : v);
 }
