@@ -1,7 +1,11 @@
 /*
  * float32-lane cores of softplus (see family_f32.h): rect_softplus_f32, rect_softplus_grad_f32
- * and rect_softplus_backward_f32, chosen in kernels.c's RK_SMOOTH list. They use the shared
- * logistic primitives of family_f32_logistic.h (rect_logistic_*).
+ * and rect_softplus_backward_f32, chosen in kernels.c's RK_SMOOTH list; the primitives they
+ * share are rect_sp_* below. One exp (e^{-|beta x|} = (1 + q) 2^k), then for the forward a
+ * degree-8 polynomial for log1p on [0, 1] (no log range reduction, no division) and for the
+ * derivative one vdivps; every big sum and product near the result is carried exactly (FMA
+ * residuals, Fast2Sum) so that the roundings that remain are on small terms. Polynomials:
+ * tools/fit_softplus_f32.py. Measured worst errors and speeds: at each kernel.
  *
  * Error budgets below are in units of u = 2^-24 (float32's unit roundoff): a relative error of
  * c u before the last rounding costs at most c ulp, the last rounding 0.5 ulp, so the 2 ulp of
@@ -108,6 +112,33 @@ RECT_INLINE float rect_sp_fma(float a, float b, float c)
 #endif
 }
 
+/* max and min of two floats of one sign by their bits (non-negative floats order as their
+   bits): integer MAX/MIN, which GCC keeps as one instruction, where a float select can make it
+   duplicate the computations downstream of it per branch. */
+RECT_INLINE float rect_sp_maxpos(float a, float b)
+{
+    uint32_t ua, ub;
+    memcpy(&ua, &a, 4);
+    memcpy(&ub, &b, 4);
+    return rect_asfloat(ua > ub ? ua : ub);
+}
+RECT_INLINE float rect_sp_minpos(float a, float b)
+{
+    uint32_t ua, ub;
+    memcpy(&ua, &a, 4);
+    memcpy(&ub, &b, 4);
+    return rect_asfloat(ua < ub ? ua : ub);
+}
+
+/* 2^max(k, -60) from kshift: the exponent field, wrapped below k = -127, clamped as an int32. */
+RECT_INLINE float rect_sp_pow2_60(float kshift)
+{
+    uint32_t kb;
+    memcpy(&kb, &kshift, 4);
+    const int32_t eb = (int32_t)((kb << 23) + (127u << 23));
+    return rect_asfloat((uint32_t)(eb > (67 << 23) ? eb : (67 << 23)));
+}
+
 /* ---- softplus ---------------------------------------------------------------------------- */
 
 /* log1p(e) = e (1 + e R(e)) on [0, 1]: R = rect_sp_log1p (tools/fit_softplus_f32.py, relative
@@ -170,8 +201,7 @@ RECT_INLINE float rect_sp_fwd(float x, float beta, float th, float xmax1, int un
     float ks, r1, b;
     const float q = rect_sp_exp(x, nb, xmax, unit, &ks, &r1, &b);
     const float E64 = rect_sp_pow2(ks, 64); /* 2^(k + 64), k >= -152 */
-    const float kc = ks < RECT_SHIFTER_F - 60.0f ? RECT_SHIFTER_F - 60.0f : ks;
-    const float E = rect_sp_pow2(kc, 0); /* 2^max(k, -60): below, e R(e) = -e/2 to 2^-61 */
+    const float E = rect_sp_pow2_60(ks); /* 2^max(k, -60): below, e R(e) = -e/2 to 2^-61 */
     const float e = E + E * q;
     float Rl, cl;
     const float R = rect_sp_log1p(e, &Rl);
@@ -223,40 +253,35 @@ RECT_INLINE float rect_softplus_f32(float x, const float *p)
 }
 
 /*
- * sigmoid(beta x) = y 2^kk: y = N / D with D = 1 + e = d + dl (exact: d = fl(1 + e), e <= 1)
- * and N = 1 (beta x >= 0, kk = 0) or 1 + q = nh + nl (below, kk = k; Fast2Sum, |q| < 1):
- * y0 = fl(nh / d) (one vdivps), corrected once with the FMA residual,
- * y = y0 + ((nh - y0 d) + nl - y0 dl) / d, rounded once. e = fl(2^k (1 + q)) enters only D,
- * whose sensitivity is e / (1 + e) <= 1/2. Errors before y's rounding, relative: q's rounding
- * (< 2^-26 absolute, <= 0.36 u of 1 + q, beta x < 0 only), the exp polynomial 0.06 u, e's
- * rounding 0.25 u (times 1/2 at most); the correction's own error < 2^-44. So <= 0.5 ulp +
- * 0.55 u.
+ * sigmoid(beta x) = (y0 + lo) 2^kk, y0 + lo = N / D: D = 1 + e = d + dl (exact: d = fl(1 + e),
+ * e <= 1), N = 1 where beta x >= 0 (kk = 0), else hf (1 + q) = nh + nl (Fast2Sum, |q| < 1;
+ * hf = 1/2 where k < 0, kk = k + 1, so that N / D <= 1 everywhere and g N / D cannot
+ * overflow). One vdivps: inv = fl(1/d), y0 = fl(nh inv) (within 2 ulps), lo = ((nh - y0 d) + nl
+ * - y0 dl) inv with the residual nh - y0 d exact (FMA, or Dekker's product). e = fl(2^k (1 + q))
+ * enters only D, whose sensitivity to it is e / (1 + e) <= 1/2. Errors of y0 + lo, relative:
+ * q's rounding (< 2^-26 absolute: <= 0.36 u of 1 + q; only where beta x < 0), the exp
+ * polynomial and reduction (< 0.1 u), e's rounding (0.5 u, times <= 1/2), lo's own error (2^-22
+ * of lo: < 2^-44): <= 0.7 u.
  */
 RECT_INLINE float rect_sp_sigmoid(float x, float u, float nb, float xmax, int unit, float *ks,
                                   int *pos, float *lo)
 {
     float r1, b;
     const float q = rect_sp_exp(x, nb, xmax, unit, ks, &r1, &b);
-    const float kc = *ks < RECT_SHIFTER_F - 60.0f ? RECT_SHIFTER_F - 60.0f : *ks;
-    const float E = rect_sp_pow2(kc, 0); /* 2^max(k, -60): e below 2^-60 does not reach D */
+    const float E = rect_sp_pow2_60(*ks); /* 2^max(k, -60): e below 2^-60 does not reach D */
     const float e = E + E * q;
     const float d = 1.0f + e;
     const float dl = (1.0f - d) + e;
     const int p = u >= 0.0f;
     const float mh = 1.0f + q;
     /* halved where k < 0 (then kk = k + 1): y <= 1 everywhere (g y cannot overflow) */
-    const float hf = *ks < RECT_SHIFTER_F ? 0.5f : 1.0f;
+    const float hf = rect_sp_maxpos(E, 0.5f); /* E = 2^k: 1 where k = 0, else 1/2 */
     const float nh = p ? 1.0f : hf * mh;
     const float nl = p ? 0.0f : hf * ((1.0f - mh) + q);
-#ifdef SP_DIV2
-    const float y0 = nh / d;
-    const float inv = 1.0f / d;
-#else
     const float inv = 1.0f / d;
     const float y0 = nh * inv;
-#endif
 #if defined(__FMA__)
-    const float res = __builtin_fmaf(-y0, d, nh); /* exact: y0 is within 2 ulp of nh / d */
+    const float res = __builtin_fmaf(-y0, d, nh); /* exact: y0 is within 2 ulps of nh / d */
 #else
     float pl;
     const float pp = rect_two_prodf(y0, d, &pl);
@@ -268,9 +293,10 @@ RECT_INLINE float rect_sp_sigmoid(float x, float u, float nb, float xmax, int un
 }
 
 /*
- * softplus'(x) = sigmoid(beta x) (1 where beta x > threshold): y 2^kk, the scaling exact but
- * where the result is subnormal (u < -87.3: the one rounding there). Budget as
- * rect_sp_sigmoid: <= 0.5 ulp + 0.55 u.
+ * softplus'(x) = sigmoid(beta x) (1 where beta x > threshold): fl(y0 + lo) 2^kk, the scaling
+ * exact but where the result is subnormal (beta x < -87.3: the one rounding there, y0 + lo's
+ * being 2^-24 of an ulp). Budget: 0.5 ulp + 0.7 u (rect_sp_sigmoid). Measured worst (every
+ * float32, /work/scratch/ex32.c-style harness): see the header of this section's commit.
  */
 RECT_INLINE float rect_sp_grad(float x, float beta, float th, float xmax, int unit)
 {
@@ -282,7 +308,7 @@ RECT_INLINE float rect_sp_grad(float x, float beta, float th, float xmax, int un
     int pos;
     float lo;
     const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, &ks, &pos, &lo) + lo;
-    const float kk = ks + 1.0f > RECT_SHIFTER_F ? RECT_SHIFTER_F : ks + 1.0f; /* min(k + 1, 0) */
+    const float kk = rect_sp_minpos(ks + 1.0f, RECT_SHIFTER_F); /* min(k + 1, 0) */
     const float neg = (y * rect_sp_pow2(kk, 64)) * 0x1p-64f;
     return over ? 1.0f : (pos ? y : neg);
 }
@@ -303,16 +329,16 @@ RECT_INLINE float rect_softplus_grad_f32(float x, const float *p)
 }
 
 /*
- * grad * sigmoid(beta x) = g y 2^kk (kk = k below, 0 where beta x >= 0): y as rect_sp_sigmoid
- * (rounded once), then g (y 2^(kk + off)) S S, one rounding where the result is normal: the
- * scaling keeps every intermediate normal and below 2^128 for any float g: kk >= -100: off = 0,
- * S = 1 (y 2^kk <= 1); -226 <= kk < -100: off = 100, S = 2^-50; kk < -226: off = 200,
- * S = 2^-100 (y 2^(kk + off) in [2^-127.5, 1), g times it < 2^128). Where the result is
- * subnormal the products by S round again: the first rounding's error is 2^-24 of an ulp there.
- * Budget: y's error (<= 0.5 ulp + 0.55 u relative, so <= 1.05 u) plus the product's rounding:
- * <= 0.5 ulp + 1.05 u. Where sigmoid(u) < 2^-280 (u < -194.08) the result is 0, a NaN or inf
- * grad masked (as the double core); beyond the threshold it is the grad itself; a NaN or inf
- * grad elsewhere gives itself (sigmoid > 0).
+ * grad * sigmoid(beta x) = g (y0 + lo) 2^kk: fl(g y0 + g lo) (one FMA; g lo's own rounding is
+ * 2^-24 of a term 2^-23 of the result), then times P1 P2 P3 = 2^kk, each a power of two in
+ * [2^-100, 1] (kk >= -279), exact but where the result is subnormal (there the FMA's rounding,
+ * 2^-24 relative, is at most half of the subnormal grid's 2^-149: <= 1 ulp in all). No
+ * intermediate overflows (|y0 + lo| <= 1) or is subnormal where the result is not.
+ * Budget: 0.5 ulp + 0.7 u (rect_sp_sigmoid's error, whole: g moves the result's mantissa
+ * anywhere). Where sigmoid < 2^-280 (beta x < -194.08) the result is 0, a NaN or inf grad
+ * masked (as the double core); beyond the threshold it is the grad itself; a NaN or inf grad
+ * elsewhere gives itself, and a zero grad its signed zero (sigmoid > 0; g y0 where g is not
+ * finite and nonzero, since g y0 + g lo could be inf - inf, or +0 for g = -0).
  */
 RECT_INLINE float rect_sp_backward(float g, float x, float beta, float th, float xmax,
                                     int unit)
@@ -325,17 +351,23 @@ RECT_INLINE float rect_sp_backward(float g, float x, float beta, float th, float
     int pos;
     float lo;
     const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, &ks, &pos, &lo);
-    const float kn = ks + 1.0f > RECT_SHIFTER_F ? RECT_SHIFTER_F : ks + 1.0f; /* min(k + 1, 0) */
+    const float kn = rect_sp_minpos(ks + 1.0f, RECT_SHIFTER_F); /* min(k + 1, 0) */
     const float kk = pos ? RECT_SHIFTER_F : kn; /* kk + 1.5 2^23 */
-    const int deep1 = kk < RECT_SHIFTER_F - 100.0f, deep2 = kk < RECT_SHIFTER_F - 200.0f;
+    /* 2^kk = P1 P2 P3, each in [2^-100, 1]: kk >= -279 */
     uint32_t kb;
     memcpy(&kb, &kk, 4);
-    const uint32_t off = (127u << 23) + (deep1 ? (100u << 23) : 0u) + (deep2 ? (100u << 23) : 0u);
-    const float P = rect_asfloat((kb << 23) + off); /* 2^(kk + 0, 100 or 200) in [2^-100, 1] */
-    const float S = deep2 ? 0x1p-100f : (deep1 ? 0x1p-50f : 1.0f);
-    const float v = ((rect_sp_fma(g, y, g * lo) * P) * S) * S;
-    const int zero = u < -194.08f;
-    return over ? g : (zero ? 0.0f : v);
+    const int32_t k0 = (int32_t)kb - (int32_t)0x4B400000; /* kk */
+    const int32_t a = k0 > -100 ? k0 : -100, r = k0 - a;
+    const int32_t b2 = r > -100 ? r : -100, c = r - b2;
+    const float P1 = rect_asfloat((uint32_t)(a + 127) << 23);
+    const float P2 = rect_asfloat((uint32_t)(b2 + 127) << 23);
+    const float P3 = rect_asfloat((uint32_t)(c + 127) << 23);
+    const float v = ((rect_sp_fma(g, y, g * lo) * P1) * P2) * P3;
+    /* g y where g is 0, inf or NaN (y > 0, or NaN with x): g lo could make -0 +0 = +0 or an
+       inf - inf */
+    const float ag = fabsf(g);
+    const int zero = u < -194.08f, plain = ag > 0.0f && ag <= 3.40282347e38f;
+    return over ? g : (zero ? 0.0f : (plain ? v : g * y));
 }
 
 RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
