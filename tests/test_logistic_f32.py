@@ -1,4 +1,4 @@
-"""float32 silu and softplus (float-lane cores, family_f32_logistic.h) against the float64 kernels.
+"""float32 silu and softplus (float-lane cores, family_f32_*.h) against the float64 kernels.
 
 The float64 kernels are within 4 float64 ULP of the exact value (test_accuracy.py checks them
 against mpmath), ~1e-8 of a float32 ULP, so the float32 result's distance from them in float32
