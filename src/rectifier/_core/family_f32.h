@@ -5,7 +5,7 @@
  * tools/exhaustive_f32.py); the others, and every float16 kernel (correct rounding needs the
  * double cores' margin), use family.h. This file holds the shared float primitives; the cores
  * are in family_f32_exp.h (elu, selu, celu derivatives; hardsigmoid, hardswish),
- * family_f32_gelu.h and family_f32_logistic.h (silu, softplus), each with its error budget.
+ * family_f32_gelu.h, family_f32_silu.h and family_f32_softplus.h, each with its error budget.
  *
  * exp: Cephes' expf reduction (ln 2 = C1 + C2, k C1 exact) and a degree-7 Taylor polynomial on
  * |r| <= ln2/2 (Cephes' degree-6 minimax one measured up to 1.9 ulp in silu), returned as 1 + q
@@ -68,6 +68,25 @@ RECT_INLINE float rect_two_prodf(float a, float b, float *lo)
     *lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 #endif
     return p;
+}
+
+/* a + b = s + err exactly (Knuth's 2Sum: no ordering needed). */
+RECT_INLINE float rect_two_sumf(float a, float b, float *err)
+{
+    const float s = a + b;
+    const float bb = s - a;
+    *err = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
+/* x (1 + q) = nh + nl: x q exactly (rect_two_prodf), then Fast2Sum (|x q| < |x|). */
+RECT_INLINE float rect_mul1pf(float x, float q, float *nl)
+{
+    float pl;
+    const float pq = rect_two_prodf(x, q, &pl);
+    const float nh = x + pq;
+    *nl = ((x - nh) + pq) + pl;
+    return nh;
 }
 
 #endif

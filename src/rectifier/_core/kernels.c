@@ -8,7 +8,7 @@
 #include "family_f32.h"
 #include "family_f32_exp.h"
 #include "family_f32_gelu.h"
-#include "family_f32_logistic.h"
+#include "family_f32_silu.h"
 #include "family_f32_softplus.h"
 #include "linear.h"
 #include "loops.h"

@@ -1,108 +1,18 @@
 /*
  * float32-lane cores of silu (see family_f32.h): rect_NAME_f32, rect_NAME_grad_f32 and
- * rect_NAME_backward_f32, chosen per function in kernels.c's RK_SMOOTH list; softplus's are in
- * family_f32_softplus.h, which uses the logistic primitives below.
+ * rect_NAME_backward_f32, chosen per function in kernels.c's RK_SMOOTH list (softplus's are in
+ * family_f32_softplus.h).
  *
  * Error budgets below are in units of u = 2^-24 (float32's unit roundoff): a relative error of
  * c u before the last rounding costs at most c ulp, the last rounding 0.5 ulp, so the 2 ulp of
  * SEMANTICS.md leave c <= 1.5. "FMA" marks a*b + c that the AVX2/AVX-512 builds contract; the
  * baseline build rounds it twice, which the budgets allow for (measured on all three builds).
  */
-#ifndef RECTIFIER_FAMILY_F32_LOGISTIC_H
-#define RECTIFIER_FAMILY_F32_LOGISTIC_H
+#ifndef RECTIFIER_FAMILY_F32_SILU_H
+#define RECTIFIER_FAMILY_F32_SILU_H
 
 #include "family.h"
 #include "family_f32.h"
-
-/* e^a = (1 + q) 2^k for a in [-200, 0] (clamped; NaN passes), k in [-289, 0] (the logistic
-   pieces need a <= 0 only, and a huge grad times e^-190 is still a float32). rect_expf_q's
-   reduction with ln 2 in three parts, C1 + D2 + D3 with k C1 and k D2 exact, so r + rl = a - k ln 2
-   to 2^-44 and rl (what r lost) is folded into q; Taylor to degree 8 (truncation < 2^-32 on
-   |r| <= 0.35). q's error: its own rounding (half an ulp of q, q in [-0.3, 0.42]: <= 0.36 u of
-   1 + q) and < 0.1 u from the polynomial's roundings. */
-/* ... with q's rounding error returned too (q + ql to ~0.1 u of 1 + q: the polynomial's own
-   rounding), for silu's derivative, whose zero amplifies z's error up to 2x near |t| = R. */
-RECT_INLINE float rect_logistic_expq2(float a, float *kf, float *ql)
-{
-    a = a < -200.0f ? -200.0f : a;
-    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r1 = (a - k * 0.693359375f) + k * 0x1.bdp-13f;
-    const float kd3 = k * 1.9046542e-09f;
-    const float r = r1 + kd3;
-    const float rl = (r1 - r) + kd3;
-    float p = 1.0f / 40320.0f;
-    p = p * r + 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    const float in = (r * r) * p + (rl + rl * r);
-    const float q = r + in;
-    *ql = (r - q) + in; /* Fast2Sum: |in| <= |r| */
-    *kf = k;
-    return q;
-}
-
-/* rect_logistic_expq2 without the rounding error (the compiler drops the unused ql). */
-RECT_INLINE float rect_logistic_expq(float a, float *kf)
-{
-    float ql;
-    return rect_logistic_expq2(a, kf, &ql);
-}
-
-/* a + b = s + err exactly (Knuth's 2Sum: no ordering needed). */
-RECT_INLINE float rect_logistic_two_sum(float a, float b, float *err)
-{
-    const float s = a + b;
-    const float bb = s - a;
-    *err = (a - (s - bb)) + (b - bb);
-    return s;
-}
-
-/* 2^k as P * s with P = 2^kk a normal float and s in {1, 2^-64}, for k in [-190, 127]: a value v
-   with 2^-60 <= |v| <= 2^40 scaled as (v P) s is exact in the first product and rounds once in
-   the second. Below k = -190 it gives 2^-190, and (v P) s rounds to 0 as v 2^k does. */
-RECT_INLINE float rect_logistic_pow2(float k, float *s)
-{
-    const int deep = k < -64.0f;
-    const float kk = deep ? k + 64.0f : k;
-    *s = deep ? 0x1p-64f : 1.0f;
-    return rect_pow2f(kk < -126.0f ? -126.0f : kk);
-}
-
-/* (nh + nl) / (1 + z + zl) for z in [0, 1], |nl| <= 2^-20 |nh|, |zl| <= 2^-23 z: rect_div_1pz
-   with the numerator's and z's low parts, within 0.5 ulp + 2^-40 relative (one division; the
-   residual nh - r d is exact, FMA or Dekker). |nh| must stay below 2^100 (Dekker's split). */
-RECT_INLINE float rect_logistic_div(float nh, float nl, float z, float zl)
-{
-    const float d = 1.0f + z;
-    const float dl = ((1.0f - d) + z) + zl; /* (1 - d) + z is exact: what 1 + z lost */
-    const float inv = 1.0f / d;
-    const float r = nh * inv;
-    float pl;
-    const float pp = rect_two_prodf(r, d, &pl);
-    return r + ((((nh - pp) - pl) + nl) - r * dl) * inv;
-}
-
-/* z = P (1 + q) = zh + zl, zl exact (FMA) or within 2^-24 of itself: P - zh is exact
-   (Sterbenz), P q's product error is all zl can lack. */
-RECT_INLINE float rect_logistic_z(float P, float q, float *zl)
-{
-    const float z = P + P * q;
-    *zl = (P - z) + P * q;
-    return z;
-}
-
-/* x (1 + q) = nh + nl: x q exactly (rect_two_prodf), then Fast2Sum (|x q| < |x|). */
-RECT_INLINE float rect_logistic_mul1p(float x, float q, float *nl)
-{
-    float pl;
-    const float pq = rect_two_prodf(x, q, &pl);
-    const float nh = x + pq;
-    *nl = ((x - nh) + pq) + pl;
-    return nh;
-}
 
 /* ---- silu ------------------------------------------------------------------------------- */
 
