@@ -23,22 +23,34 @@
 /* a + al and D + Dl above from z + zl (z in [0, 1], zl below 2^-23 z). a = c1 + c2 z is
    Fast2Sum-exact (c1 = 2 >= z; c1 = 1 and 2z in [0, 2]: equal exponents or 1 the larger), and so
    is D = b0 + b1 b2 (x >= 0: a >= 2z^2; x < 0: z a <= 3 shares 2's exponent or is smaller). */
-RECT_INLINE float rect_mish_ad(float z, float zl, int pos, float *al, float *Dh, float *Dl)
+RECT_INLINE float rect_mish_ad(float z, int pos, float *al, float *Dh, float *Dl)
 {
     const float c1 = pos ? 1.0f : 2.0f;
     const float cz = pos ? 2.0f * z : z;
-    const float czl = pos ? 2.0f * zl : zl;
     const float a = c1 + cz;
-    const float aerr = ((c1 - a) + cz) + czl;
+    const float aerr = (c1 - a) + cz;
     const float b0 = pos ? a : 2.0f, b0l = pos ? aerr : 0.0f;
-    const float b2 = pos ? z : a, b2l = pos ? zl : aerr;
-    float pl;
-    const float pb = rect_two_prodf(cz, b2, &pl);
+    const float b2 = pos ? z : a, b2l = pos ? 0.0f : aerr;
+    const float pb = cz * b2;
     const float D = b0 + pb;
-    *Dl = ((b0 - D) + pb) + (pl + b0l + (cz * b2l + czl * b2));
+    *Dl = ((b0 - D) + pb) + (b0l + cz * b2l);
     *Dh = D;
     *al = aerr;
     return a;
+}
+
+/* x (1 + q) = nh + nl, q in [-0.3, 0.42]: with FMA, nh = fl(x + x q) and x - nh is exact
+   (Sterbenz: nh / x in [0.7, 1.42]), so fma(x, q, x - nh) is the rounding error itself, rounded
+   (within 2^-24 of it); without FMA, rect_logistic_mul1p (exact). */
+RECT_INLINE float rect_mish_mul1p(float x, float q, float *nl)
+{
+#if defined(__FMA__)
+    const float nh = __builtin_fmaf(x, q, x);
+    *nl = __builtin_fmaf(x, q, x - nh);
+    return nh;
+#else
+    return rect_logistic_mul1p(x, q, nl);
+#endif
 }
 
 /* (nh + nl) / (dh + dl) = r + (residual) / dh: one division, the residual nh - r dh exact
@@ -58,63 +70,92 @@ RECT_INLINE float rect_mish_div(float nh, float nl, float dh, float dl, float *r
     return r;
 }
 
+/* e^a = (1 + q) 2^k for a <= 0, clamped at LO (NaN passes): rect_expf_q's reduction and
+   degree-7 Taylor polynomial (truncation < 0.1 u), without its upper clamp. q's error: its own
+   rounding and the reduction's (r to half an ulp, < 2^-26) and the polynomial's, < 0.45 u of
+   1 + q. */
+RECT_INLINE float rect_mish_expq(float a, float lo, float *kf)
+{
+    a = a < lo ? lo : a;
+    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r = (a - k * 0.693359375f) + k * 2.12194440e-4f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    *kf = k;
+    return r + (r * r) * p;
+}
+
+/* 2^(k + 64) for an integral k in [-190, 63]: one power of two, normal over the whole range, so
+   v 2^k = (v 2^(k + 64)) 2^-64 rounds once, in the second product, and only where the result is
+   subnormal. */
+RECT_INLINE float rect_mish_pow2_64(float k)
+{
+    return rect_asfloat((uint32_t)((int32_t)k + 191) << 23);
+}
+
 /*
  * mish(x) = x a / D (x >= 0) or x (1 + q) a / D 2^k (x < 0): x (1 + q) exact as nh + nl
- * (rect_logistic_mul1p), N = m a as Nh + Nl, the quotient corrected once, 2^k applied exactly
- * (P s) but where the result is subnormal (the one rounding there).
+ * (rect_logistic_mul1p), N = m a as Nh + Nl, the quotient corrected once, 2^k applied as
+ * rect_mish_pow2_64's (exact but where the result is subnormal, the one rounding there). z is
+ * rounded (its error reaches T = a / D times at most 0.53 by the shared z in a and D), and where
+ * z is below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly then): no select.
+ * x is clamped at -1e4 (mish is -0 below, and -inf would make inf - inf).
  */
 RECT_INLINE float rect_mish_f32(float x, const float *p)
 {
     (void)p;
-    float k, s, nl, al, Dh, Dl, t, rl;
-    const float q = rect_logistic_expq(-fabsf(x), &k);
-    const float P = rect_logistic_pow2(k, &s); /* 2^k = P s; P = 2^k where z matters */
-    const int far = k < -40.0f, pos = x >= 0.0f;
-    const float z = far ? 0.0f : P + P * q;
-    const float a = rect_mish_ad(z, 0.0f, pos, &al, &Dh, &Dl);
-    const float mh = rect_logistic_mul1p(x, q, &nl);
+    float k, nl, al, Dh, Dl, t, rl;
+    const float q = rect_mish_expq(-fabsf(x), -125.0f, &k);
+    const float P = rect_mish_pow2_64(k);
+    const int pos = x >= 0.0f;
+    const float z = (P + P * q) * 0x1p-64f;
+    const float a = rect_mish_ad(z, pos, &al, &Dh, &Dl);
+    const float mh = rect_mish_mul1p(x, q, &nl);
     const float m = pos ? x : mh, ml = pos ? 0.0f : nl;
     const float Nh = rect_two_prodf(m, a, &t);
     const float Nl = t + (m * al + ml * a);
     const float r = rect_mish_div(Nh, Nl, Dh, Dl, &rl);
     const float res = r + rl;
-    const float neg = (res * P) * s;
+    const float neg = (res * P) * 0x1p-64f;
     return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? res : neg));
 }
 
 /*
- * mish'(x) = Omega / D^2 (x >= 0) or (1 + q) 2^k Omega / D^2 (x < 0), Omega = a D + 4x c,
+ * mish'(x) = Omega / D^2 (x >= 0) or (1 + q + ql) 2^k Omega / D^2 (x < 0), Omega = a D + 4x c,
  * c = z^2 (1 + z) (x >= 0) or 1 + z (x < 0). Below 0, a D and 4x (1 + z) cancel (mish' vanishes
- * at x0 = -1.1924); each is carried exactly enough (two_prod with the operands' low parts) and
- * their sum formed by 2Sum, so Omega keeps ~2^-40 relative even at condition 9 (|t| = 1/4).
- * Within 1/4 of x0, roots.h's float table gives t P(t) in float-float instead.
+ * at x0 = -1.1924, condition up to 9 at |t| = 1/4); each is exact to ~2^-40 (two_prod with the
+ * operands' low parts) and their sum formed by 2Sum. Above 0 the terms are positive and 4x c is
+ * at most 0.2 of Omega, so c's own two roundings (z^2, the product) are not carried. Within 1/4
+ * of x0, roots.h's float table gives t P(t) in float-float instead.
  */
 #define RECT_MISH_X0H ((float)RECT_ROOT_MISH_HI)
 #define RECT_MISH_X0L ((float)((RECT_ROOT_MISH_HI - (double)RECT_MISH_X0H) + RECT_ROOT_MISH_LO))
 #define RECT_MISH_C(i) ((float)rect_root_mish_f[i])
-RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *kout)
+
+/* hi + lo = mish'(x) 2^-k; *P = 2^(k + 64) (2^64 where k = 0). */
+RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *Pout, float *kout)
 {
-    float k, ql, zl, al, Dh, Dl;
-    const float q = rect_logistic_expq2(-fabsf(x), &k, &ql);
-    const int far = k < -40.0f, pos = x >= 0.0f;
-    const float Pz = rect_pow2f(far ? 0.0f : k);
-    const float zh0 = Pz + Pz * q;
-    const float z = far ? 0.0f : zh0;
-    zl = far ? 0.0f : ((Pz - zh0) + Pz * q) + Pz * ql;
-    const float a = rect_mish_ad(z, zl, pos, &al, &Dh, &Dl);
+    float k, ql, al, Dh, Dl;
+    const float q = rect_mish_expq(-fabsf(x), -200.0f, &k);
+    const float P = rect_mish_pow2_64(k < -180.0f ? -180.0f : k); /* z, 2^k: 0 below */
+    const int pos = x >= 0.0f;
+    const float P1 = P + P * q;
+    const float z = P1 * 0x1p-64f;
+    const float a = rect_mish_ad(z, pos, &al, &Dh, &Dl);
+    const float e1 = 1.0f + z;
+    const float e1l = (1.0f - e1) + z;
     /* a D */
     float adl;
     const float ad = rect_two_prodf(a, Dh, &adl);
     adl += al * Dh + a * Dl;
-    /* c = (1 + z) cm, cm = z^2 or 1 */
-    const float e1 = 1.0f + z;
-    const float e1l = ((1.0f - e1) + z) + zl;
-    float zzl;
-    const float zz = rect_two_prodf(z, z, &zzl);
-    const float cm = pos ? zz : 1.0f, cml = pos ? zzl + 2.0f * z * zl : 0.0f;
-    float cl;
-    const float c = rect_two_prodf(e1, cm, &cl);
-    cl += e1 * cml + e1l * cm;
+    /* c = (1 + z) cm, cm = z^2 (rounded) or 1 */
+    const float cm = pos ? z * z : 1.0f;
+    const float c = e1 * cm; /* exact where cm = 1 */
+    const float cl = e1l * cm;
     /* 4x c, then Omega = a D + 4x c by 2Sum */
     const float x4 = 4.0f * x;
     float xcl, ol;
@@ -122,12 +163,11 @@ RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *kout)
     xcl += x4 * cl;
     const float om = rect_logistic_two_sum(ad, xc, &ol);
     ol += adl + xcl;
-    /* N = Omega or (1 + q + ql) Omega */
-    float pl;
-    const float pq = rect_two_prodf(om, q, &pl);
-    const float nneg = om + pq;
-    const float nnegl = ((om - nneg) + pq) + (pl + (ol + ol * q + om * ql));
-    const float Nh = pos ? om : nneg, Nl = pos ? ol : nnegl;
+    /* N = (1 + qq + qql) Omega, qq = q or 0 */
+    const float qq = pos ? 0.0f : q;
+    float Nl;
+    const float Nh = rect_mish_mul1p(om, qq, &Nl);
+    Nl += ol + ol * qq;
     /* D^2 */
     float DDl;
     const float DD = rect_two_prodf(Dh, Dh, &DDl);
@@ -150,6 +190,7 @@ RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *kout)
     const float rh = rect_two_prodf(th, RECT_MISH_C(0), &rl0);
     const float rl = rl0 + (th * (c0l + th * cc) + tl * RECT_MISH_C(0));
     const int root = fabsf(th) < (float)RECT_ROOT_MISH_R;
+    *Pout = (root || pos) ? 0x1p64f : P;
     *kout = (root || pos) ? 0.0f : k;
     *lo = root ? rl : Fl;
     return root ? rh : Fh;
@@ -158,28 +199,35 @@ RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *kout)
 RECT_INLINE float rect_mish_grad_f32(float x, const float *p)
 {
     (void)p;
-    float k, lo, s;
-    const float hi = rect_mish_der_f32(x, &lo, &k);
-    const float P = rect_logistic_pow2(k, &s);
-    const float v = ((hi + lo) * P) * s;
+    float lo, P, k;
+    const float hi = rect_mish_der_f32(x, &lo, &P, &k);
+    (void)k;
+    const float v = ((hi + lo) * P) * 0x1p-64f;
     return x < -1e4f ? 0.0f : (x > 1e3f ? 1.0f : v);
 }
 
-/* g (Fh + Fl) 2^k rounded once, g scaled as rect_silu_backward_f32's. */
+/* g (hi + lo) 2^k rounded once. |hi| < 2^14, so g beyond 2^64 is scaled by 2^-64 first (exact)
+   and the 64 put back in the scaling: 2^(k + 64 + ks) as two normal powers of two, only the
+   last product rounding (where the result is subnormal or overflows). A tiny g needs no
+   scaling: g hi rounds on the subnormal grid only where the result is below 2^-126 too, and
+   2^k <= 1 then shrinks that error. 0 where mish'(x) < 2^-280 (x < -199.37, as the double core:
+   a NaN or inf grad masked); g itself beyond x = 1e3; a NaN or inf grad elsewhere gives
+   g hi. */
 #define RECT_MISH_DER_ZERO -199.37f
 RECT_INLINE float rect_mish_backward_f32(float g, float x, const float *p)
 {
     (void)p;
-    float k, lo, gl;
-    const float hi = rect_mish_der_f32(x, &lo, &k);
+    float lo, P, k, gl;
+    const float hi = rect_mish_der_f32(x, &lo, &P, &k);
+    (void)P;
     const float ag = fabsf(g);
-    const int big = ag > 0x1p64f, small = ag < 0x1p-60f;
-    const float gs = g * (big ? 0x1p-64f : (small ? 0x1p64f : 1.0f));
-    const float ks = big ? 64.0f : (small ? -64.0f : 0.0f);
+    const int big = ag > 0x1p64f;
+    const float gs = g * (big ? 0x1p-64f : 1.0f);
     const float gh = rect_two_prodf(gs, hi, &gl);
     const float r = gh + (gl + gs * lo);
-    const float v = rect_ldexpf_neg(r, k + ks);
-    const int zero = x < RECT_MISH_DER_ZERO, finite = ag <= 3.40282347e38f;
+    const float v = rect_ldexpf_neg(r, k + (big ? 64.0f : 0.0f));
+    /* g = +-0 takes g hi too, for the sign of the zero */
+    const int zero = x < RECT_MISH_DER_ZERO, finite = ag <= 3.40282347e38f && ag != 0.0f;
     return zero ? 0.0f : (x > 1e3f ? g : (finite ? v : g * hi));
 }
 
