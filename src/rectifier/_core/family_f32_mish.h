@@ -31,9 +31,17 @@ RECT_INLINE float rect_mish_ad(float z, int pos, float *al, float *Dh, float *Dl
     const float aerr = (c1 - a) + cz;
     const float b0 = pos ? a : 2.0f, b0l = pos ? aerr : 0.0f;
     const float b2 = pos ? z : a, b2l = pos ? 0.0f : aerr;
-    const float pb = cz * b2;
+#if defined(__FMA__)
+    /* D = fma(cz, b2, b0) and b0 - D exact (Sterbenz: D in [b0, 2 b0], or 2 - D a multiple of
+       2^-21 below 4 in size): the second fma is D's whole rounding error, rounded */
+    const float D = __builtin_fmaf(cz, b2, b0);
+    *Dl = __builtin_fmaf(cz, b2, b0 - D) + (b0l + cz * b2l);
+#else
+    float pl;
+    const float pb = rect_two_prodf(cz, b2, &pl);
     const float D = b0 + pb;
-    *Dl = ((b0 - D) + pb) + (b0l + cz * b2l);
+    *Dl = ((b0 - D) + pb) + (pl + b0l + cz * b2l);
+#endif
     *Dh = D;
     *al = aerr;
     return a;
