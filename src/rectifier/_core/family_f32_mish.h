@@ -1,17 +1,24 @@
 /*
  * float32-lane cores of mish (see family_f32.h): rect_mish_f32, rect_mish_grad_f32 and
- * rect_mish_backward_f32, chosen in kernels.c's RK_SMOOTH list. Budgets in u = 2^-24 as in
- * family_f32_logistic.h (whose exp, 2^k and float-float primitives these use).
+ * rect_mish_backward_f32, chosen in kernels.c's RK_SMOOTH list (mish: all three forms; float16
+ * keeps family.h's double cores). At merge, family.h's and family_f32.h's lists of float-lane
+ * functions gain mish (this header). Budgets in u = 2^-24 as in family_f32_logistic.h: a relative
+ * error of c u before the last rounding costs at most c ulp, the last rounding 0.5 ulp.
  *
- * One exp for every x: z = e^{-|x|} = (1 + q) 2^k (q's own rounding ql carried where the
- * derivative needs it), z = zh + zl. Both signs share one rational form, the operands selected
- * per lane before the arithmetic (so a lane computes one form, not two):
+ * One exp for every x: z = e^{-|x|} = (1 + q) 2^k, z = P (1 + q) 2^-64 rounded (P = 2^(k + 64)).
+ * Both signs share one rational form, the operands selected per lane before the arithmetic (so
+ * a lane computes one form, not two):
  *   a = 1 + 2z (x >= 0) or 2 + z (x < 0),
  *   D = a + 2z z (x >= 0) or 2 + z a (x < 0)   (= (1 + z)^2 + 1 with z = e^x below 0),
  *   tanh(softplus(x)) = a / D (x >= 0) or (1 + q) 2^k a / D (x < 0).
- * a and D are carried as float-float (each sum's error by Fast2Sum, each product's by
- * rect_two_prodf), so the quotient's operands are within ~2^-40 and only q's error and the final
- * rounding remain.
+ * a and D are carried as float-float (a's rounding by Fast2Sum, D's by an fma, or rect_two_prodf
+ * and Fast2Sum without FMA), quotients corrected once (rect_mish_div); z's own rounding is not
+ * carried: z enters through a / D (whose sensitivity to z is at most 0.53) and, for the
+ * derivative, through Omega (at most 0.83 outside the root interval), and it measured harmless
+ * (below). Where z is below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly): no select.
+ *
+ * Measured (every float32, /work-style harness against the float64 core, AVX-512; every 31st on
+ * the baseline build, no FMA): see each core's comment.
  */
 #ifndef RECTIFIER_FAMILY_F32_MISH_H
 #define RECTIFIER_FAMILY_F32_MISH_H
@@ -106,12 +113,15 @@ RECT_INLINE float rect_mish_pow2_64(float k)
 }
 
 /*
- * mish(x) = x a / D (x >= 0) or x (1 + q) a / D 2^k (x < 0): x (1 + q) exact as nh + nl
- * (rect_logistic_mul1p), N = m a as Nh + Nl, the quotient corrected once, 2^k applied as
- * rect_mish_pow2_64's (exact but where the result is subnormal, the one rounding there). z is
- * rounded (its error reaches T = a / D times at most 0.53 by the shared z in a and D), and where
- * z is below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly then): no select.
- * x is clamped at -1e4 (mish is -0 below, and -inf would make inf - inf).
+ * mish(x) = x a / D (x >= 0) or x (1 + q) a / D 2^k (x < 0): m = x or x (1 + q) as mh + ml
+ * (rect_mish_mul1p), N = m a as Nh + Nl (two_prod, a's and m's low parts), the quotient
+ * corrected once (rect_mish_div), 2^k applied as (res P) 2^-64 (exact but where the result is
+ * subnormal: the one rounding there). Budget: q < 0.45 u (times the sensitivity of x e^x a / D to
+ * e^x, in [0.53, 1]); z's rounding < u times 0.53 (the same z in a and D); the float-float steps
+ * < 2^-40; res = r + rl the last rounding: <= 0.5 ulp + 1 u by this bound; measured 1.08 ulp
+ * (AVX-512) and 1.12 (baseline). The limits: x < -1e4 gives -0 (below x = -125 the exp is clamped
+ * and the value rounds to -0 anyway; -inf would make inf - inf), x > 1e4 gives x (+inf), and
+ * x = +-0 gives x (the residual's fma would give +0 for -0).
  */
 RECT_INLINE float rect_mish_f32(float x, const float *p)
 {
@@ -133,23 +143,33 @@ RECT_INLINE float rect_mish_f32(float x, const float *p)
 }
 
 /*
- * mish'(x) = Omega / D^2 (x >= 0) or (1 + q + ql) 2^k Omega / D^2 (x < 0), Omega = a D + 4x c,
- * c = z^2 (1 + z) (x >= 0) or 1 + z (x < 0). Below 0, a D and 4x (1 + z) cancel (mish' vanishes
- * at x0 = -1.1924, condition up to 9 at |t| = 1/4); each is exact to ~2^-40 (two_prod with the
- * operands' low parts) and their sum formed by 2Sum. Above 0 the terms are positive and 4x c is
- * at most 0.2 of Omega, so c's own two roundings (z^2, the product) are not carried. Within 1/4
- * of x0, roots.h's float table gives t P(t) in float-float instead.
+ * mish'(x) = Omega / D^2 (x >= 0) or (1 + q) 2^k Omega / D^2 (x < 0), Omega = a D + 4x c,
+ * c = z^2 (1 + z) (x >= 0) or 1 + z (x < 0) (tanh(sp) + x sech^2(sp) sigmoid(x) over D^2).
+ * Below 0, a D and 4x (1 + z) cancel (mish' vanishes at x0 = -1.1924; Omega's condition is up
+ * to 9 at |x - x0| = 1/4): a D by two_prod with a's and D's low parts, 1 + z by Fast2Sum, 4x c by
+ * two_prod, their sum by 2Sum, so Omega is within ~2^-40 of the terms; (1 + q) Omega by
+ * rect_mish_mul1p; D^2 by two_prod; the quotient corrected once. Above 0 the terms are positive
+ * and 4x c is at most 0.2 of Omega, so c's two roundings there (z^2, the product) cost < 0.4 u.
+ * Within 1/4 of x0, roots.h's float table gives t P(t) in float-float (t = (x - x0h) - x0l
+ * carried as th + tl, th C0 exact): P's own error < 0.1 u. The result is hi + lo and a scale
+ * (P, kd); the grad rounds (hi + lo) 2^k once (in the scaling only where it is subnormal).
+ * Budget: q < 0.45 u times the sensitivity of mish' to e^x (< 1.6 outside the root interval),
+ * z's rounding < u times 0.83, c's < 0.4 u above 0, the float-float steps < 2^-38 (times the
+ * condition 9): by this bound 0.5 ulp + ~2 u near |x - x0| = 1/4, where the terms rarely align;
+ * measured 1.14 ulp (grad) and 1.18 (backward) on AVX-512, 1.13 and 1.21 on the baseline build.
  */
 #define RECT_MISH_X0H ((float)RECT_ROOT_MISH_HI)
 #define RECT_MISH_X0L ((float)((RECT_ROOT_MISH_HI - (double)RECT_MISH_X0H) + RECT_ROOT_MISH_LO))
 #define RECT_MISH_C(i) ((float)rect_root_mish_f[i])
 
-/* hi + lo = mish'(x) 2^-k; *P = 2^(k + 64) (2^64 where k = 0). */
+/* hi + lo = mish'(x) 2^-k; *P = 2^(k' + 64) and *kd = k - k', k' = max(k, -180) (k = 0 above 0
+   and near x0). */
 RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *Pout, float *kout)
 {
     float k, ql, al, Dh, Dl;
     const float q = rect_mish_expq(-fabsf(x), -200.0f, &k);
-    const float P = rect_mish_pow2_64(k < -180.0f ? -180.0f : k); /* z, 2^k: 0 below */
+    const float kc = k < -180.0f ? -180.0f : k;
+    const float P = rect_mish_pow2_64(kc); /* z (0 below k = -180, as good as exact there) */
     const int pos = x >= 0.0f;
     const float P1 = P + P * q;
     const float z = P1 * 0x1p-64f;
@@ -199,7 +219,7 @@ RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *Pout, float *kout
     const float rl = rl0 + (th * (c0l + th * cc) + tl * RECT_MISH_C(0));
     const int root = fabsf(th) < (float)RECT_ROOT_MISH_R;
     *Pout = (root || pos) ? 0x1p64f : P;
-    *kout = (root || pos) ? 0.0f : k;
+    *kout = (root || pos) ? 0.0f : k - kc;
     *lo = root ? rl : Fl;
     return root ? rh : Fh;
 }
@@ -214,27 +234,31 @@ RECT_INLINE float rect_mish_grad_f32(float x, const float *p)
     return x < -1e4f ? 0.0f : (x > 1e3f ? 1.0f : v);
 }
 
-/* g (hi + lo) 2^k rounded once. |hi| < 2^14, so g beyond 2^64 is scaled by 2^-64 first (exact)
-   and the 64 put back in the scaling: 2^(k + 64 + ks) as two normal powers of two, only the
-   last product rounding (where the result is subnormal or overflows). A tiny g needs no
-   scaling: g hi rounds on the subnormal grid only where the result is below 2^-126 too, and
-   2^k <= 1 then shrinks that error. 0 where mish'(x) < 2^-280 (x < -199.37, as the double core:
-   a NaN or inf grad masked); g itself beyond x = 1e3; a NaN or inf grad elsewhere gives
-   g hi. */
-#define RECT_MISH_DER_ZERO -199.37f
+/* g (hi + lo) 2^k rounded once, as (r P) S: r = gs (hi + lo) (gs hi exact, the rest rounded
+   once), P = 2^(k' + 64) from the core (k' = max(k, -180)), S = 2^(k - k' - 64 + ks). |hi| < 2^9
+   where the result can be nonzero, so a g beyond 2^32 is scaled by 2^-64 first (exact; ks = 64)
+   and r P never overflows unless the result does (r P <= the result's size where ks = 64, and
+   below 2^105 otherwise). S is normal but where the result is below 2^-160 (clamped there: it
+   still rounds to 0). r P is exact unless subnormal: with S = 1 that is the one rounding; with
+   S < 1 the result is then below 2^-127 or 0, and the first rounding's error shrinks by S (at most
+   a quarter ulp more). A tiny g needs no scaling: g hi rounds on the subnormal grid only where
+   the result is below 2^-126 too.
+   0 where mish'(x) < 2^-280 (x <= -199.371353, as the double core: a NaN or inf grad masked); g
+   itself beyond x = 1e3; a NaN, inf or zero grad elsewhere gives g hi (the sign of a zero
+   result as the double core's). */
+#define RECT_MISH_DER_ZERO -199.371338f /* the double core: 0 from -199.371353 */
 RECT_INLINE float rect_mish_backward_f32(float g, float x, const float *p)
 {
     (void)p;
     float lo, P, k, gl;
     const float hi = rect_mish_der_f32(x, &lo, &P, &k);
-    (void)P;
     const float ag = fabsf(g);
-    const int big = ag > 0x1p64f;
+    const int big = ag > 0x1p32f;
     const float gs = g * (big ? 0x1p-64f : 1.0f);
     const float gh = rect_two_prodf(gs, hi, &gl);
     const float r = gh + (gl + gs * lo);
-    const float v = rect_ldexpf_neg(r, k + (big ? 64.0f : 0.0f));
-    /* g = +-0 takes g hi too, for the sign of the zero */
+    const float es = k + (big ? 0.0f : -64.0f);
+    const float v = (r * P) * rect_pow2f(es < -126.0f ? -126.0f : es);
     const int zero = x < RECT_MISH_DER_ZERO, finite = ag <= 3.40282347e38f && ag != 0.0f;
     return zero ? 0.0f : (x > 1e3f ? g : (finite ? v : g * hi));
 }
