@@ -33,6 +33,7 @@
 #include "family_f32.h"
 #include "family_f32_exp.h"
 #include "family_f32_gelu.h"
+#include "family_f32_mish.h"
 #include "family_f32_silu.h"
 #include "family_f32_softplus.h"
 #ifdef HEADER

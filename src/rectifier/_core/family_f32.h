@@ -5,7 +5,8 @@
  * tools/exhaustive_f32.py); the others, and every float16 kernel (correct rounding needs the
  * double cores' margin), use family.h. This file holds the shared float primitives; the cores
  * are in family_f32_exp.h (elu, selu, celu derivatives; hardsigmoid, hardswish),
- * family_f32_gelu.h, family_f32_silu.h and family_f32_softplus.h, each with its error budget.
+ * family_f32_gelu.h, family_f32_mish.h, family_f32_silu.h and family_f32_softplus.h, each with
+ * its error budget.
  *
  * exp: Cephes' expf reduction (ln 2 = C1 + C2, k C1 exact) and a degree-7 Taylor polynomial on
  * |r| <= ln2/2 (Cephes' degree-6 minimax one measured up to 1.9 ulp in silu), returned as 1 + q

@@ -8,6 +8,7 @@
 #include "family_f32.h"
 #include "family_f32_exp.h"
 #include "family_f32_gelu.h"
+#include "family_f32_mish.h"
 #include "family_f32_silu.h"
 #include "family_f32_softplus.h"
 #include "linear.h"
@@ -137,7 +138,7 @@ RK_SMOOTH(celu, 1, D, F32)
 RK_SMOOTH(gelu, 0, F32, F32)
 RK_SMOOTH(gelu_tanh, 0, D, D)
 RK_SMOOTH(silu, 0, F32, F32)
-RK_SMOOTH(mish, 0, D, D)
+RK_SMOOTH(mish, 0, F32, F32)
 RK_SMOOTH(softplus, 2, F32, F32)
 RK_SMOOTH(hardsigmoid, 0, F32, F32)
 RK_SMOOTH(hardswish, 0, F32, F32)

@@ -1,0 +1,268 @@
+/*
+ * float32-lane cores of mish (see family_f32.h): rect_mish_f32, rect_mish_grad_f32 and
+ * rect_mish_backward_f32, chosen in kernels.c's RK_SMOOTH list (mish: all three forms; float16
+ * keeps family.h's double cores). Budgets in u = 2^-24 as in family_f32_silu.h: a relative
+ * error of c u before the last rounding costs at most c ulp, the last rounding 0.5 ulp.
+ *
+ * One exp for every x: z = e^{-|x|} = (1 + q) 2^k, z = P (1 + q) 2^-64 rounded (P = 2^(k + 64)).
+ * Both signs share one rational form, the operands selected per lane before the arithmetic (so
+ * a lane computes one form, not two):
+ *   a = 1 + 2z (x >= 0) or 2 + z (x < 0),
+ *   D = a + 2z z (x >= 0) or 2 + z a (x < 0)   (= (1 + z)^2 + 1 with z = e^x below 0),
+ *   tanh(softplus(x)) = a / D (x >= 0) or (1 + q) 2^k a / D (x < 0).
+ * a and D are carried as float-float (a's rounding by Fast2Sum, D's by an fma, or rect_two_prodf
+ * and Fast2Sum without FMA), quotients corrected once (rect_mish_div); z's own rounding is not
+ * carried: z enters through a / D (whose sensitivity to z is at most 0.53) and, for the
+ * derivative, through Omega (at most 0.83 outside the root interval), and it measured harmless
+ * (below). Where z is below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly): no select.
+ *
+ * Measured against the float64 core (every float32 input on AVX-512; every 31st bit pattern on
+ * the baseline build, no FMA): see each core's comment. Speed (one thread, 1e5 elements,
+ * AVX-512): forward 0.90, grad 1.45, backward 1.80 ns/elem, against 1.7, ~3.2 and ~3.3 for the
+ * double cores (the same harness run: 0.55-0.65x of them).
+ */
+#ifndef RECTIFIER_FAMILY_F32_MISH_H
+#define RECTIFIER_FAMILY_F32_MISH_H
+
+#include "family.h"
+#include "family_f32.h"
+
+/* a + al and D + Dl above from z + zl (z in [0, 1], zl below 2^-23 z). a = c1 + c2 z is
+   Fast2Sum-exact (c1 = 2 >= z; c1 = 1 and 2z in [0, 2]: equal exponents or 1 the larger), and so
+   is D = b0 + b1 b2 (x >= 0: a >= 2z^2; x < 0: z a <= 3 shares 2's exponent or is smaller). */
+RECT_INLINE float rect_mish_ad(float z, int pos, float *al, float *Dh, float *Dl)
+{
+    const float c1 = pos ? 1.0f : 2.0f;
+    const float cz = pos ? 2.0f * z : z;
+    const float a = c1 + cz;
+    const float aerr = (c1 - a) + cz;
+    const float b0 = pos ? a : 2.0f, b0l = pos ? aerr : 0.0f;
+    const float b2 = pos ? z : a, b2l = pos ? 0.0f : aerr;
+#if defined(__FMA__)
+    /* D = fma(cz, b2, b0) and b0 - D exact (Sterbenz: D in [b0, 2 b0], or 2 - D a multiple of
+       2^-21 below 4 in size): the second fma is D's whole rounding error, rounded */
+    const float D = __builtin_fmaf(cz, b2, b0);
+    *Dl = __builtin_fmaf(cz, b2, b0 - D) + (b0l + cz * b2l);
+#else
+    float pl;
+    const float pb = rect_two_prodf(cz, b2, &pl);
+    const float D = b0 + pb;
+    *Dl = ((b0 - D) + pb) + (pl + b0l + cz * b2l);
+#endif
+    *Dh = D;
+    *al = aerr;
+    return a;
+}
+
+/* x (1 + q) = nh + nl, q in [-0.3, 0.42]: with FMA, nh = fl(x + x q) and x - nh is exact
+   (Sterbenz: nh / x in [0.7, 1.42]), so fma(x, q, x - nh) is the rounding error itself, rounded
+   (within 2^-24 of it); without FMA, rect_mul1pf (exact). */
+RECT_INLINE float rect_mish_mul1p(float x, float q, float *nl)
+{
+#if defined(__FMA__)
+    const float nh = __builtin_fmaf(x, q, x);
+    *nl = __builtin_fmaf(x, q, x - nh);
+    return nh;
+#else
+    return rect_mul1pf(x, q, nl);
+#endif
+}
+
+/* (nh + nl) / (dh + dl) = r + (residual) / dh: one division, the residual nh - r dh exact
+   (FMA or Dekker), so within 0.5 ulp + 2^-40 of the quotient before the caller's rounding. */
+RECT_INLINE float rect_mish_div(float nh, float nl, float dh, float dl, float *rl)
+{
+    const float inv = 1.0f / dh;
+    const float r = nh * inv;
+#if defined(__FMA__)
+    const float e = __builtin_fmaf(-r, dh, nh);
+#else
+    float pl;
+    const float pp = rect_two_prodf(r, dh, &pl);
+    const float e = (nh - pp) - pl;
+#endif
+    *rl = ((e + nl) - r * dl) * inv;
+    return r;
+}
+
+/* e^a = (1 + q) 2^k for a <= 0, clamped at LO (NaN passes): rect_expf_q's reduction and
+   degree-7 Taylor polynomial (truncation < 0.1 u), without its upper clamp. q's error: its own
+   rounding and the reduction's (r to half an ulp, < 2^-26) and the polynomial's, < 0.45 u of
+   1 + q. */
+RECT_INLINE float rect_mish_expq(float a, float lo, float *kf)
+{
+    a = a < lo ? lo : a;
+    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r = (a - k * 0.693359375f) + k * 2.12194440e-4f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    *kf = k;
+    return r + (r * r) * p;
+}
+
+/* 2^(k + 64) for an integral k in [-190, 63]: one power of two, normal over the whole range, so
+   v 2^k = (v 2^(k + 64)) 2^-64 rounds once, in the second product, and only where the result is
+   subnormal. */
+RECT_INLINE float rect_mish_pow2_64(float k)
+{
+    return rect_asfloat((uint32_t)((int32_t)k + 191) << 23);
+}
+
+/*
+ * mish(x) = x a / D (x >= 0) or x (1 + q) a / D 2^k (x < 0): m = x or x (1 + q) as mh + ml
+ * (rect_mish_mul1p), N = m a as Nh + Nl (two_prod, a's and m's low parts), the quotient
+ * corrected once (rect_mish_div), 2^k applied as (res P) 2^-64 (exact but where the result is
+ * subnormal: the one rounding there). Budget: q < 0.45 u (times the sensitivity of x e^x a / D to
+ * e^x, in [0.53, 1]); z's rounding < u times 0.53 (the same z in a and D); the float-float steps
+ * < 2^-40; res = r + rl the last rounding: <= 0.5 ulp + 1 u by this bound; measured 1.12 ulp
+ * (AVX-512, every input; at x = -82.13) and 1.12 (baseline). The limits: x < -1e4 gives -0 (below x = -125 the exp is clamped
+ * and the value rounds to -0 anyway; -inf would make inf - inf), x > 1e4 gives x (+inf), and
+ * x = +-0 gives x (the residual's fma would give +0 for -0).
+ */
+RECT_INLINE float rect_mish_f32(float x, const float *p)
+{
+    (void)p;
+    float k, nl, al, Dh, Dl, t, rl;
+    const float q = rect_mish_expq(-fabsf(x), -125.0f, &k);
+    const float P = rect_mish_pow2_64(k);
+    const int pos = x >= 0.0f;
+    const float z = (P + P * q) * 0x1p-64f;
+    const float a = rect_mish_ad(z, pos, &al, &Dh, &Dl);
+    const float mh = rect_mish_mul1p(x, q, &nl);
+    const float m = pos ? x : mh, ml = pos ? 0.0f : nl;
+    const float Nh = rect_two_prodf(m, a, &t);
+    const float Nl = t + (m * al + ml * a);
+    const float r = rect_mish_div(Nh, Nl, Dh, Dl, &rl);
+    const float res = r + rl;
+    const float neg = (res * P) * 0x1p-64f;
+    return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? res : neg));
+}
+
+/*
+ * mish'(x) = Omega / D^2 (x >= 0) or (1 + q) 2^k Omega / D^2 (x < 0), Omega = a D + 4x c,
+ * c = z^2 (1 + z) (x >= 0) or 1 + z (x < 0) (tanh(sp) + x sech^2(sp) sigmoid(x) over D^2).
+ * Below 0, a D and 4x (1 + z) cancel (mish' vanishes at x0 = -1.1924; Omega's condition is up
+ * to 9 at |x - x0| = 1/4): a D by two_prod with a's and D's low parts, 1 + z by Fast2Sum, 4x c by
+ * two_prod, their sum by 2Sum, so Omega is within ~2^-40 of the terms; (1 + q) Omega by
+ * rect_mish_mul1p; D^2 by two_prod; the quotient corrected once. Above 0 the terms are positive
+ * and 4x c is at most 0.2 of Omega, so c's two roundings there (z^2, the product) cost < 0.4 u.
+ * Within 1/4 of x0, roots.h's float table gives t P(t) in float-float (t = (x - x0h) - x0l
+ * carried as th + tl, th C0 exact): P's own error < 0.1 u. The result is hi + lo and a scale
+ * (P, kd); the grad rounds (hi + lo) 2^k once (in the scaling only where it is subnormal).
+ * Budget: q < 0.45 u times the sensitivity of mish' to e^x (< 1.6 outside the root interval),
+ * z's rounding < u times 0.83, c's < 0.4 u above 0, the float-float steps < 2^-38 (times the
+ * condition 9): by this bound 0.5 ulp + ~2 u near |x - x0| = 1/4, where the terms rarely align;
+ * measured 1.22 ulp (grad, at x = -6.58) and 1.31 (backward, at x = -1.42) on AVX-512 (every
+ * input), 1.13 and 1.21 on the baseline build (the product's roundings not contracted there are
+ * carried explicitly: without that the baseline grad measured 1.87).
+ */
+#define RECT_MISH_X0H ((float)RECT_ROOT_MISH_HI)
+#define RECT_MISH_X0L ((float)((RECT_ROOT_MISH_HI - (double)RECT_MISH_X0H) + RECT_ROOT_MISH_LO))
+#define RECT_MISH_C(i) ((float)rect_root_mish_f[i])
+
+/* hi + lo = mish'(x) 2^-k; *P = 2^(k' + 64) and *kd = k - k', k' = max(k, -180) (k = 0 above 0
+   and near x0). */
+RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *Pout, float *kout)
+{
+    float k, ql, al, Dh, Dl;
+    const float q = rect_mish_expq(-fabsf(x), -200.0f, &k);
+    const float kc = k < -180.0f ? -180.0f : k;
+    const float P = rect_mish_pow2_64(kc); /* z (0 below k = -180, as good as exact there) */
+    const int pos = x >= 0.0f;
+    const float P1 = P + P * q;
+    const float z = P1 * 0x1p-64f;
+    const float a = rect_mish_ad(z, pos, &al, &Dh, &Dl);
+    const float e1 = 1.0f + z;
+    const float e1l = (1.0f - e1) + z;
+    /* a D */
+    float adl;
+    const float ad = rect_two_prodf(a, Dh, &adl);
+    adl += al * Dh + a * Dl;
+    /* c = (1 + z) cm, cm = z^2 (rounded) or 1 */
+    const float cm = pos ? z * z : 1.0f;
+    const float c = e1 * cm; /* exact where cm = 1 */
+    const float cl = e1l * cm;
+    /* 4x c, then Omega = a D + 4x c by 2Sum */
+    const float x4 = 4.0f * x;
+    float xcl, ol;
+    const float xc = rect_two_prodf(x4, c, &xcl);
+    xcl += x4 * cl;
+    const float om = rect_two_sumf(ad, xc, &ol);
+    ol += adl + xcl;
+    /* N = (1 + qq + qql) Omega, qq = q or 0 */
+    const float qq = pos ? 0.0f : q;
+    float Nl;
+    const float Nh = rect_mish_mul1p(om, qq, &Nl);
+    Nl += ol + ol * qq;
+    /* D^2 */
+    float DDl;
+    const float DD = rect_two_prodf(Dh, Dh, &DDl);
+    DDl += 2.0f * Dh * Dl;
+    float Fl;
+    const float Fh = rect_mish_div(Nh, Nl, DD, DDl, &Fl);
+    /* near the zero: t P(t) */
+    const float tx = x - RECT_MISH_X0H; /* exact near x0 (Sterbenz) */
+    const float th = tx - RECT_MISH_X0L;
+    const float tl = (tx - th) - RECT_MISH_X0L;
+    float cc = RECT_MISH_C(7);
+    cc = cc * th + RECT_MISH_C(6);
+    cc = cc * th + RECT_MISH_C(5);
+    cc = cc * th + RECT_MISH_C(4);
+    cc = cc * th + RECT_MISH_C(3);
+    cc = cc * th + RECT_MISH_C(2);
+    cc = cc * th + RECT_MISH_C(1);
+    const float c0l = (float)(rect_root_mish_f[0] - (double)RECT_MISH_C(0));
+    float rl0;
+    const float rh = rect_two_prodf(th, RECT_MISH_C(0), &rl0);
+    const float rl = rl0 + (th * (c0l + th * cc) + tl * RECT_MISH_C(0));
+    const int root = fabsf(th) < (float)RECT_ROOT_MISH_R;
+    *Pout = (root || pos) ? 0x1p64f : P;
+    *kout = (root || pos) ? 0.0f : k - kc;
+    *lo = root ? rl : Fl;
+    return root ? rh : Fh;
+}
+
+RECT_INLINE float rect_mish_grad_f32(float x, const float *p)
+{
+    (void)p;
+    float lo, P, k;
+    const float hi = rect_mish_der_f32(x, &lo, &P, &k);
+    (void)k;
+    const float v = ((hi + lo) * P) * 0x1p-64f;
+    return x < -1e4f ? 0.0f : (x > 1e3f ? 1.0f : v);
+}
+
+/* g (hi + lo) 2^k rounded once, as (r P) S: r = gs (hi + lo) (gs hi exact, the rest rounded
+   once), P = 2^(k' + 64) from the core (k' = max(k, -180)), S = 2^(k - k' - 64 + ks). |hi| < 2^9
+   where the result can be nonzero, so a g beyond 2^32 is scaled by 2^-64 first (exact; ks = 64)
+   and r P never overflows unless the result does (r P <= the result's size where ks = 64, and
+   below 2^105 otherwise). S is normal but where the result is below 2^-160 (clamped there: it
+   still rounds to 0). r P is exact unless subnormal: with S = 1 that is the one rounding; with
+   S < 1 the result is then below 2^-127 or 0, and the first rounding's error shrinks by S (at most
+   a quarter ulp more). A tiny g needs no scaling: g hi rounds on the subnormal grid only where
+   the result is below 2^-126 too.
+   0 where mish'(x) < 2^-280 (x <= -199.371353, as the double core: a NaN or inf grad masked); g
+   itself beyond x = 1e3; a NaN, inf or zero grad elsewhere gives g hi (the sign of a zero
+   result as the double core's). */
+#define RECT_MISH_DER_ZERO -199.371338f /* the double core: 0 from -199.371353 */
+RECT_INLINE float rect_mish_backward_f32(float g, float x, const float *p)
+{
+    (void)p;
+    float lo, P, k, gl;
+    const float hi = rect_mish_der_f32(x, &lo, &P, &k);
+    const float ag = fabsf(g);
+    const int big = ag > 0x1p32f;
+    const float gs = g * (big ? 0x1p-64f : 1.0f);
+    const float gh = rect_two_prodf(gs, hi, &gl);
+    const float r = gh + (gl + gs * lo);
+    const float es = k + (big ? 0.0f : -64.0f);
+    const float v = (r * P) * rect_pow2f(es < -126.0f ? -126.0f : es);
+    const int zero = x < RECT_MISH_DER_ZERO, finite = ag <= 3.40282347e38f && ag != 0.0f;
+    return zero ? 0.0f : (x > 1e3f ? g : (finite ? v : g * hi));
+}
+
+#endif
