@@ -168,7 +168,7 @@ RECT_INLINE float rect_mish_f32(float x, const float *p)
    and near x0). */
 RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *Pout, float *kout)
 {
-    float k, ql, al, Dh, Dl;
+    float k, al, Dh, Dl;
     const float q = rect_mish_expq(-fabsf(x), -200.0f, &k);
     const float kc = k < -180.0f ? -180.0f : k;
     const float P = rect_mish_pow2_64(kc); /* z (0 below k = -180, as good as exact there) */
