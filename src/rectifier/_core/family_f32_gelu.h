@@ -27,6 +27,13 @@ static const float rect_gelu_g_head[11] = {
     0.520728946f, -2.4615824e-08f, -0.0572443828f, -0.138967216f, 0.172738001f, -0.121766724f,
     0.0403846279f, 0.0355369039f, -0.0853153914f, 0.117755152f, -0.120191403f};
 
+static const float rect_gelu_g2_head[9] = {
+    0.420433372f, -1.22584174e-08f, -0.167060673f, -0.0103143593f, 0.0131553849f, 0.00412955228f,
+    -0.00032833076f, -0.000695422466f, -0.00023362058f};
+static const float rect_gelu_g2_tail[9] = {
+    0.277026922f, 1.3577834e-08f, -0.147571981f, 0.0328875072f, 0.0127035445f, -0.00725563103f,
+    -0.0030887851f, 0.00157697825f, 0.00107849378f};
+
 #define RECT_GELU_KAPPA 0.398942292f /* 1/sqrt(2 pi) rounded */
 
 /* e^{-a^2/2} = (1 + r + w) 2^k, |r| <= ln2/2, |w| < 0.07: a^2 = h + l exactly (its rounding
@@ -106,41 +113,106 @@ RECT_INLINE float rect_gelu_g(float a, float *s_out, float *v_out, float *delta)
 #undef RECT_GELU_C
 }
 
-/* a Q(a) = a s G(s) as hi + lo (|lo| < 0.15 hi: lo holds a s v): a s = m + ml exactly,
-   m g0 = xh + xl exactly, the rest (small) rounded. */
+/* e^{-a^2/2} = (1 + r + w) 2^k, |r| <= ln2/2, |w| < 0.07: a^2 = h + l exactly (its rounding
+   would be amplified a^2/2 times), r = -h/2 - k ln2 - l/2 with what its rounding lost (rl, exact)
+   in w, the polynomial's r + r^2 p kept apart so the caller multiplies by 1 + r + w without
+   rounding 1 + q. Error: the degree-6 minimax polynomial (3.7e-9), k C2 (< 1e-9), w's roundings
+   (~2^-28). a <= 16. */
+RECT_INLINE float rect_gelu_gauss2(float a, float *k, float *w)
+{
+    float l;
+    const float h = rect_two_prodf(a, a, &l);
+    const float A = -0.5f * h;
+    const float kf = (A * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = A - kf * 0.693359375f;        /* exact: k C1 has 17 bits, Sterbenz */
+    const float kc = kf * 2.12194440e-4f - 0.5f * l; /* |kc| < 0.04, its rounding < 2^-29 */
+    const float r = r1 + kc;
+    const float rl = (r1 - r) + kc; /* Fast2Sum (|kc| < 0.04 is small or r1 is) */
+    float p = 0.00138621067f;
+    p = p * r + 0.00836743787f;
+    p = p * r + 0.0416672565f;
+    p = p * r + 0.166665345f;
+    p = p * r + 0.5f;
+    *k = kf;
+    *w = (r * r) * p + rl;
+    return r;
+}
+
+/* v 2^k for an integral kf in [-190, 63]: v 2^(k + 64) exact (a normal power), then 2^-64 rounds once. */
+RECT_INLINE float rect_gelu_scale(float v, float kf)
+{
+    return (v * rect_asfloat((uint32_t)((int32_t)kf + 191) << 23)) * 0x1p-64f;
+}
+
+/* m = a/(1 + a) = 1 - s as m + ml (|ml| < 2^-22 m): d = 1 + a rounds (dl: what it lost, exact),
+   m = a/d rounds, rho = a - m d exactly (the division's remainder), a/(d + dl) = m + (rho - m dl)/d. */
+RECT_INLINE float rect_gelu_m(float a, float *ml)
+{
+    const float d = a + 1.0f;
+    const float dl = a - (d - 1.0f);
+    const float m = a / d;
+#if defined(__FMA__)
+    const float rho = __builtin_fmaf(-m, d, a);
+#else
+    float pl;
+    const float ph = rect_two_prodf(m, d, &pl);
+    const float rho = (a - ph) - pl; /* a - ph exact (Sterbenz), the sum is the exact remainder */
+#endif
+    *ml = (rho - m * dl) * (1.0f - m); /* 1/d = 1 - m */
+    return m;
+}
+
+/* G(s) = g0 + v, s = 1 - m - ml, on a <= 1.5 (s >= 0.4) and a > 1.5 (coefficient selects). */
+RECT_INLINE float rect_gelu_g2(float a, float m, float ml, float *v_out)
+{
+    const int head = a <= 1.5f;
+#define RECT_GELU_C(j) (head ? rect_gelu_g_head[j] : rect_gelu_g_tail[j])
+    const float t = ((head ? 0.25f : 0.75f) - m) - ml; /* s - 3/4, s - 1/4 */
+    float p = RECT_GELU_C(10);
+    p = p * t + RECT_GELU_C(9);
+    p = p * t + RECT_GELU_C(8);
+    p = p * t + RECT_GELU_C(7);
+    p = p * t + RECT_GELU_C(6);
+    p = p * t + RECT_GELU_C(5);
+    p = p * t + RECT_GELU_C(4);
+    p = p * t + RECT_GELU_C(3);
+    p = p * t + RECT_GELU_C(2);
+    *v_out = p * t + RECT_GELU_C(1);
+    return RECT_GELU_C(0);
+#undef RECT_GELU_C
+}
+
+/* a Q(a) = m G as hi + lo: m g0 exactly, the rest rounded. */
 RECT_INLINE float rect_gelu_aq(float a, float *lo)
 {
-    float s, v, delta, ml, xl;
-    const float g0 = rect_gelu_g(a, &s, &v, &delta);
-    const float m = rect_two_prodf(a, s, &ml);
+    float ml, v, xl;
+    const float m = rect_gelu_m(a, &ml);
+    const float g0 = rect_gelu_g2(a, m, ml, &v);
     const float xh = rect_two_prodf(m, g0, &xl);
-    const float mv = m * v;
-    *lo = xl + (ml * (g0 + v) + mv) + a * ((xh + mv) - RECT_GELU_KAPPA) * delta;
+    *lo = (xl + m * v) + ml * (g0 + v);
     return xh;
 }
 
 /* gelu(x) = x Phi(x) = max(x, 0) - F, F = a Q(a) e^{-a^2/2} = x Phi(-|x|), a = |x| (for x > 0,
-   Phi(x) = 1 - Phi(-x)). F = (X + Xl)(1 + r + w) 2^k = X + T: T = X (r + w) + Xl (1 + r) is
-   0.42 X at most, so its one rounding and the errors it carries (G's 7.3e-9, the Taylor
-   5.3e-9, v's and w's roundings) stay near 0.35 ulp; X + T rounds once (0.5 ulp), and 2^k
-   once more only in the subnormal range. For x > 0, x - X is formed exactly (TwoSum) and
-   x - F = (x - X) - T rounds once. */
+   Phi(x) = 1 - Phi(-x)). */
 RECT_INLINE float rect_gelu_f32(float x, const float *p)
 {
     (void)p;
     const float ax = fabsf(x);
     const float a = ax > 16.0f ? 16.0f : ax;
     float k, w, xl;
-    const float r = rect_gelu_gauss(a, &k, &w);
+    const float r = rect_gelu_gauss2(a, &k, &w);
     const float xh = rect_gelu_aq(a, &xl);
-    const float tt = xh * r + (xh * w + xl * ((1.0f + r) + w));
-    const float neg = -rect_ldexpf_neg(xh + tt, k);
+    const float t1 = xh * w + xl * ((1.0f + r) + w);
+    const float tt = xh * r + t1;
+    const float neg = -rect_gelu_scale(xh + tt, k);
     const float pos = x + neg; /* F = -neg is exact (k >= -13 wherever it matters, x < 6) */
     /* subnormal x: x/2 + x^2/sqrt(2 pi) is x/2 rounded, the square term breaking ties (up for
        x > 0, toward 0 below); the products above would round at every step */
     const float sub = x * (x > 0.0f ? 0.50000006f : 0.49999997f);
-    const float main = x > 0.0f ? pos : neg;
-    return (x > 16.0f || x == 0.0f) ? x : (ax < 0x1p-126f ? sub : main);
+    /* x = +-0: F = +0, x - F = x; x > 16: F < 2^-170 (a is clamped), x - F = x */
+    const float main = x >= 0.0f ? pos : neg;
+    return ax < 0x1p-126f ? sub : main;
 }
 
 
@@ -168,19 +240,21 @@ static const float rect_gelu_root[10] = {0.431493998f, -5.64582248e-09f, 0.38828
 RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
 {
     const float ax = fabsf(x);
-    const float a = ax > 20.0f ? 20.0f : ax;
-    float k, w, s, v, delta;
-    const float r = rect_gelu_gauss(a, &k, &w);
-    const float g0 = rect_gelu_g(a, &s, &v, &delta);
+    const float a = ax > 16.0f ? 16.0f : ax;
+    float k, w, ml, v;
+    const float r = rect_gelu_gauss2(a, &k, &w);
+    const float m = rect_gelu_m(a, &ml);
+    const float g0 = rect_gelu_g2(a, m, ml, &v);
+    /* s = 1 - m - ml = sh + sl: 1 - m rounds only where m < 1/2 (Fast2Sum recovers it) */
+    const float sh = 1.0f - m;
+    const float sl = ((1.0f - sh) - m) - ml;
     float ql, kl;
-    const float qh = rect_two_prodf(s, g0, &ql);
+    const float qh = rect_two_prodf(sh, g0, &ql);
     const float p = rect_two_prodf(a, RECT_GELU_KAPPA, &kl);
     const float dh = qh - p;
     const float bb = dh - qh;
     const float dhl = (qh - (dh - bb)) - (p + bb); /* TwoSum: qh - p = dh + dhl */
-    const float sv = s * v;
-    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) + sv +
-                     (a * (qh + sv) - RECT_GELU_KAPPA) * delta;
+    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) + (sh * v + sl * (g0 + v));
     /* V = (dh + dl)(1 + r + w) = dh + tt */
     const float tt = dh * r + (dh * w + dl * ((1.0f + r) + w));
     /* x > 0: 1 - V 2^k (k >= -13 wherever V matters: clamped, V 2^k stays exact) */
@@ -221,7 +295,7 @@ RECT_INLINE float rect_gelu_grad_f32(float x, const float *p)
     (void)p;
     float lo, k;
     const float hi = rect_gelu_der_f32(x, &lo, &k);
-    const float r = rect_ldexpf_neg(hi + lo, k);
+    const float r = rect_gelu_scale(hi + lo, k);
     return x < -1e4f ? 0.0f : r; /* as the double cores: -0.0 in the underflow, 0 beyond */
 }
 
