@@ -121,11 +121,10 @@ RECT_INLINE float rect_gelu_g(float a, float *s_out, float *v_out, float *delta)
 RECT_INLINE float rect_gelu_gauss2(float a, float *k, float *w)
 {
     float l;
-    const float h = rect_two_prodf(a, a, &l);
-    const float A = -0.5f * h;
+    const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
     const float kf = (A * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r1 = A - kf * 0.693359375f;        /* exact: k C1 has 17 bits, Sterbenz */
-    const float kc = kf * 2.12194440e-4f - 0.5f * l; /* |kc| < 0.04, its rounding < 2^-29 */
+    const float r1 = A - kf * 0.693359375f;     /* exact: k C1 has 17 bits, Sterbenz */
+    const float kc = kf * 2.12194440e-4f + l; /* |kc| < 0.07, its rounding < 2^-28 */
     const float r = r1 + kc;
     const float rl = (r1 - r) + kc; /* Fast2Sum (|kc| < 0.04 is small or r1 is) */
     float p = 0.00138621067f;
@@ -163,11 +162,11 @@ RECT_INLINE float rect_gelu_m(float a, float *ml)
 }
 
 /* G(s) = g0 + v, s = 1 - m - ml, on a <= 1.5 (s >= 0.4) and a > 1.5 (coefficient selects). */
-RECT_INLINE float rect_gelu_g2(float a, float m, float ml, float *v_out)
+RECT_INLINE float rect_gelu_g2(float a, float m, float *v_out, float *dv)
 {
     const int head = a <= 1.5f;
 #define RECT_GELU_C(j) (head ? rect_gelu_g_head[j] : rect_gelu_g_tail[j])
-    const float t = ((head ? 0.25f : 0.75f) - m) - ml; /* s - 3/4, s - 1/4 */
+    const float t = (head ? 0.25f : 0.75f) - m; /* s_m - 3/4, s_m - 1/4 (s_m = 1 - m = s + ml) */
     float p = RECT_GELU_C(10);
     p = p * t + RECT_GELU_C(9);
     p = p * t + RECT_GELU_C(8);
@@ -178,6 +177,7 @@ RECT_INLINE float rect_gelu_g2(float a, float m, float ml, float *v_out)
     p = p * t + RECT_GELU_C(3);
     p = p * t + RECT_GELU_C(2);
     *v_out = p * t + RECT_GELU_C(1);
+    *dv = RECT_GELU_C(2); /* v'(s - s_c) ~ its value at the centre */
     return RECT_GELU_C(0);
 #undef RECT_GELU_C
 }
@@ -185,11 +185,12 @@ RECT_INLINE float rect_gelu_g2(float a, float m, float ml, float *v_out)
 /* a Q(a) = m G as hi + lo: m g0 exactly, the rest rounded. */
 RECT_INLINE float rect_gelu_aq(float a, float *lo)
 {
-    float ml, v, xl;
+    float ml, v, dv, xl;
     const float m = rect_gelu_m(a, &ml);
-    const float g0 = rect_gelu_g2(a, m, ml, &v);
+    const float g0 = rect_gelu_g2(a, m, &v, &dv);
     const float xh = rect_two_prodf(m, g0, &xl);
-    *lo = (xl + m * v) + ml * (g0 + v);
+    /* v at s = s_m - ml: v - dv ml */
+    *lo = (m * v + (xl - (m * dv) * ml)) + ml * (g0 + v);
     return xh;
 }
 
@@ -205,11 +206,11 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     const float xh = rect_gelu_aq(a, &xl);
     const float t1 = xh * w + xl * ((1.0f + r) + w);
     const float tt = xh * r + t1;
-    const float neg = -rect_gelu_scale(xh + tt, k);
+    const float neg = ((xh + tt) * rect_asfloat((uint32_t)((int32_t)k + 191) << 23)) * -0x1p-64f;
     const float pos = x + neg; /* F = -neg is exact (k >= -13 wherever it matters, x < 6) */
     /* subnormal x: x/2 + x^2/sqrt(2 pi) is x/2 rounded, the square term breaking ties (up for
        x > 0, toward 0 below); the products above would round at every step */
-    const float sub = x * (x > 0.0f ? 0.50000006f : 0.49999997f);
+    const float sub = x * (x >= 0.0f ? 0.50000006f : 0.49999997f);
     /* x = +-0: F = +0, x - F = x; x > 16: F < 2^-170 (a is clamped), x - F = x */
     const float main = x >= 0.0f ? pos : neg;
     return ax < 0x1p-126f ? sub : main;
@@ -244,7 +245,8 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
     float k, w, ml, v;
     const float r = rect_gelu_gauss2(a, &k, &w);
     const float m = rect_gelu_m(a, &ml);
-    const float g0 = rect_gelu_g2(a, m, ml, &v);
+    float dv;
+    const float g0 = rect_gelu_g2(a, m, &v, &dv);
     /* s = 1 - m - ml = sh + sl: 1 - m rounds only where m < 1/2 (Fast2Sum recovers it) */
     const float sh = 1.0f - m;
     const float sl = ((1.0f - sh) - m) - ml;
@@ -254,7 +256,7 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
     const float dh = qh - p;
     const float bb = dh - qh;
     const float dhl = (qh - (dh - bb)) - (p + bb); /* TwoSum: qh - p = dh + dhl */
-    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) + (sh * v + sl * (g0 + v));
+    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) + (sh * v - (sh * dv) * ml + sl * (g0 + v));
     /* V = (dh + dl)(1 + r + w) = dh + tt */
     const float tt = dh * r + (dh * w + dl * ((1.0f + r) + w));
     /* x > 0: 1 - V 2^k (k >= -13 wherever V matters: clamped, V 2^k stays exact) */
