@@ -233,10 +233,9 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
 #define RECT_GELU_KAPPA_LO -1.13351701e-08f /* 1/sqrt(2 pi) - RECT_GELU_KAPPA */
 /* gelu'(x0 + t)/t on -0.65 <= t <= 0.375 (x - x0h exact: -1.5 < x < -0.375), degree 8, p0 as
    hi + lo (tools/fit_gelu_f32.py): relative error 3.2e-9. */
-static const float rect_gelu_root[10] = {0.431493998f, -5.64582248e-09f, 0.388284981f,
-                                         -0.0181995966f, -0.114008375f, -0.0147742312f,
-                                         0.0194225237f, 0.00456950115f, -0.00221212325f,
-                                         -0.000841372646f};
+static const float rect_gelu_root[7] = {0.431493998f, -1.88223992e-09f, 0.388284951f,
+                                        -0.0182017889f, -0.114003345f, -0.0145759806f,
+                                        0.0192220602f};
 
 RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
 {
@@ -266,10 +265,7 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
     const float ol = ((1.0f - oh) - vh) - tt * sc; /* Fast2Sum: |vh| < 1 */
     /* near x0 */
     const float th = x - RECT_GELU_X0H;
-    float pp = rect_gelu_root[9];
-    pp = pp * th + rect_gelu_root[8];
-    pp = pp * th + rect_gelu_root[7];
-    pp = pp * th + rect_gelu_root[6];
+    float pp = rect_gelu_root[6];
     pp = pp * th + rect_gelu_root[5];
     pp = pp * th + rect_gelu_root[4];
     pp = pp * th + rect_gelu_root[3];
@@ -280,7 +276,7 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
     const float pl = ((rect_gelu_root[0] - ph) + m1) + (m1l + th * w2 + rect_gelu_root[1]);
     const float nh = rect_two_prodf(th, ph, &nl);
     const float nlo = nl + (th * pl - (RECT_GELU_X0L * (ph + pl) + RECT_GELU_X0LL * ph));
-    const int pos = x > 0.0f, root = th > -0.65f && th < 0.375f;
+    const int pos = x > 0.0f, root = th > -0.16f && th < 0.16f;
     /* one level of select at a time: GCC 12 does not if-convert the nested form here */
     const float h1 = root ? nh : dh, l1 = root ? nlo : tt, k1 = root ? 0.0f : k;
     *kout = pos ? 0.0f : k1;
