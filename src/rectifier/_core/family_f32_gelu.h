@@ -2,12 +2,15 @@
  * float32-lane cores of gelu (see family_f32.h): rect_NAME_f32, rect_NAME_grad_f32 and
  * rect_NAME_backward_f32, chosen per function in kernels.c's RK_SMOOTH list.
  *
- * gelu (approximate="none"): Phi(-a) = e^{-a^2/2} Q(a), a = |x|, with Q from a flat polynomial
- * G(s) = Q (1 + a), s = 1/(1 + a) (a Newton reciprocal, its error corrected to first order),
- * e^{-a^2/2} with a^2 exact and 1 + q kept unrounded, products formed exactly where a rounding
- * would cost a whole ulp; every form ends with one rounding of hi + lo (budgets below).
- * Measured worst against the float64 kernels (tools/exhaustive_f32.py --stride 7, AVX-512):
- * forward 1.21 ulp, grad 0.98, backward 1.29; no FMA (baseline), C sweep: <= 1.5.
+ * gelu (approximate="none"): Phi(-a) = e^{-a^2/2} Q(a), a = |x|, and a Q(a) = m G(s) with
+ * m = a/(1 + a) (one division, its rounding recovered from the exact remainder) and s = 1 - m:
+ * G(s) = Q(a)(1 + a) is flat (0.42..0.53), so G = g0 + v with |v| < 0.13 G, and m g0 is formed
+ * exactly; e^{-a^2/2} with a^2 exact and 1 + q kept unrounded; every form ends with one rounding
+ * of hi + lo (budgets below). The loop is bound by the vector ports and by its dependency chain
+ * (division, then a degree-9 polynomial), so the low parts that cost latency are folded in where
+ * they join the sum, not before.
+ * Measured worst against the float64 kernels (/work/scratch/ex32.c harness, every float32, AVX-512):
+ * see the per-form comments; no FMA (baseline) within 0.2 ulp of it.
  */
 #ifndef RECTIFIER_FAMILY_F32_GELU_H
 #define RECTIFIER_FAMILY_F32_GELU_H
@@ -27,41 +30,7 @@ static const float rect_gelu_g_head[11] = {
     0.520728946f, -2.4615824e-08f, -0.0572443828f, -0.138967216f, 0.172738001f, -0.121766724f,
     0.0403846279f, 0.0355369039f, -0.0853153914f, 0.117755152f, -0.120191403f};
 
-static const float rect_gelu_g2_head[9] = {
-    0.420433372f, -1.22584174e-08f, -0.167060673f, -0.0103143593f, 0.0131553849f, 0.00412955228f,
-    -0.00032833076f, -0.000695422466f, -0.00023362058f};
-static const float rect_gelu_g2_tail[9] = {
-    0.277026922f, 1.3577834e-08f, -0.147571981f, 0.0328875072f, 0.0127035445f, -0.00725563103f,
-    -0.0030887851f, 0.00157697825f, 0.00107849378f};
-
 #define RECT_GELU_KAPPA 0.398942292f /* 1/sqrt(2 pi) rounded */
-
-/* e^{-a^2/2} = (1 + r + w) 2^k, |r| <= ln2/2, |w| < 0.07: a^2 = h + l exactly (its rounding
-   would be amplified a^2/2 times), r = -h/2 - k ln2 with what its rounding lost (rl) and -l/2
-   folded into w (e^{r + rl} = e^r (1 + rl)), the Taylor polynomial's r + r^2 p kept apart so
-   the caller multiplies by 1 + r + w without rounding 1 + q. Error: the degree-7 Taylor
-   truncation (< 5.3e-9), k C2 (< 1e-9), w's roundings (~2^-28). a <= 20. */
-RECT_INLINE float rect_gelu_gauss(float a, float *k, float *w)
-{
-    float l;
-    const float h = rect_two_prodf(a, a, &l);
-    const float A = -0.5f * h;
-    const float kf = (A * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r1 = A - kf * 0.693359375f; /* exact: k C1 has 17 bits, Sterbenz */
-    const float kc = kf * 2.12194440e-4f;
-    const float r = r1 + kc;
-    const float rl = ((r1 - r) + kc) - 0.5f * l; /* Fast2Sum (|kc| < 0.04 is small or r1 is) */
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    *k = kf;
-    const float q2 = (r * r) * p;
-    *w = q2 + rl * ((1.0f + r) + q2);
-    return r;
-}
 
 /* v 2^k for k in [-250, 127] (clamped below), as rect_ldexpf_neg with both halves of k. */
 RECT_INLINE float rect_gelu_ldexpf(float v, float k)
@@ -71,54 +40,12 @@ RECT_INLINE float rect_gelu_ldexpf(float v, float k)
     return v * rect_pow2f(k1) * rect_pow2f(k - k1);
 }
 
-/* 1/d for 1 <= d <= 21 within 2^-20 relative, without a division: a first guess from the bits
-   (within 12%), then three Newton steps. */
-RECT_INLINE float rect_gelu_recip(float d)
-{
-    uint32_t u;
-    memcpy(&u, &d, 4);
-    float y = rect_asfloat(0x7EF311C3u - u);
-    y = y * (2.0f - d * y);
-    y = y * (2.0f - d * y);
-    return y * (2.0f - d * y);
-}
-
-/* G(s) = g0 + v at s ~ 1/(1 + a), 0 <= a <= 20, and delta = a - a_s, a_s the point where
-   G is evaluated (1/s = 1 + a_s): s is rounded (the sum 1 + a, the reciprocal), and callers
-   correct Q(a) = Q(a_s) + Q'(a) delta with Q' = a Q - 1/sqrt(2 pi). delta = dl - d e (dl:
-   what 1 + a lost, e = 1 - s d: the reciprocal's residual, both exact; |delta| < 2^-19). */
-RECT_INLINE float rect_gelu_g(float a, float *s_out, float *v_out, float *delta)
-{
-    const float d = a + 1.0f;
-    const float dl = a - (d - 1.0f);
-    const float s = rect_gelu_recip(d);
-    float el;
-    const float eh = rect_two_prodf(s, d, &el);
-    *delta = dl - d * ((1.0f - eh) - el);
-    const int head = s >= 0.4f;
-#define RECT_GELU_C(j) (head ? rect_gelu_g_head[j] : rect_gelu_g_tail[j])
-    const float t = s - (head ? 0.75f : 0.25f); /* exact for s > 1/8 (a < 7); else < 2^-27 */
-    float p = RECT_GELU_C(10);
-    p = p * t + RECT_GELU_C(9);
-    p = p * t + RECT_GELU_C(8);
-    p = p * t + RECT_GELU_C(7);
-    p = p * t + RECT_GELU_C(6);
-    p = p * t + RECT_GELU_C(5);
-    p = p * t + RECT_GELU_C(4);
-    p = p * t + RECT_GELU_C(3);
-    p = p * t + RECT_GELU_C(2);
-    *v_out = p * t + RECT_GELU_C(1); /* g0's low part folded in */
-    *s_out = s;
-    return RECT_GELU_C(0);
-#undef RECT_GELU_C
-}
-
 /* e^{-a^2/2} = (1 + r + w) 2^k, |r| <= ln2/2, |w| < 0.07: a^2 = h + l exactly (its rounding
    would be amplified a^2/2 times), r = -h/2 - k ln2 - l/2 with what its rounding lost (rl, exact)
    in w, the polynomial's r + r^2 p kept apart so the caller multiplies by 1 + r + w without
    rounding 1 + q. Error: the degree-6 minimax polynomial (3.7e-9), k C2 (< 1e-9), w's roundings
    (~2^-28). a <= 16. */
-RECT_INLINE float rect_gelu_gauss2(float a, float *k, float *w)
+RECT_INLINE float rect_gelu_gauss(float a, float *k, float *w)
 {
     float l;
     const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
@@ -162,7 +89,7 @@ RECT_INLINE float rect_gelu_m(float a, float *ml)
 }
 
 /* G(s) = g0 + v, s = 1 - m - ml, on a <= 1.5 (s >= 0.4) and a > 1.5 (coefficient selects). */
-RECT_INLINE float rect_gelu_g2(float a, float m, float *v_out, float *dv)
+RECT_INLINE float rect_gelu_g(float a, float m, float *v_out, float *dv)
 {
     const int head = a <= 1.5f;
 #define RECT_GELU_C(j) (head ? rect_gelu_g_head[j] : rect_gelu_g_tail[j])
@@ -187,7 +114,7 @@ RECT_INLINE float rect_gelu_aq(float a, float *lo)
 {
     float ml, v, dv, xl;
     const float m = rect_gelu_m(a, &ml);
-    const float g0 = rect_gelu_g2(a, m, &v, &dv);
+    const float g0 = rect_gelu_g(a, m, &v, &dv);
     const float xh = rect_two_prodf(m, g0, &xl);
     /* v at s = s_m - ml: v - dv ml */
     *lo = (m * v + (xl - (m * dv) * ml)) + ml * (g0 + v);
@@ -202,7 +129,7 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     const float ax = fabsf(x);
     const float a = ax > 16.0f ? 16.0f : ax;
     float k, w, xl;
-    const float r = rect_gelu_gauss2(a, &k, &w);
+    const float r = rect_gelu_gauss(a, &k, &w);
     const float xh = rect_gelu_aq(a, &xl);
     const float t1 = xh * w + xl * ((1.0f + r) + w);
     const float tt = xh * r + t1;
@@ -242,10 +169,10 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
     const float ax = fabsf(x);
     const float a = ax > 16.0f ? 16.0f : ax;
     float k, w, ml, v;
-    const float r = rect_gelu_gauss2(a, &k, &w);
+    const float r = rect_gelu_gauss(a, &k, &w);
     const float m = rect_gelu_m(a, &ml);
     float dv;
-    const float g0 = rect_gelu_g2(a, m, &v, &dv);
+    const float g0 = rect_gelu_g(a, m, &v, &dv);
     /* s = 1 - m - ml = sh + sl: 1 - m rounds only where m < 1/2 (Fast2Sum recovers it) */
     const float sh = 1.0f - m;
     const float sl = ((1.0f - sh) - m) - ml;
