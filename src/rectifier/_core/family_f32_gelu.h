@@ -180,8 +180,10 @@ static const float rect_gelu_root[7] = {0.431493998f, -1.88223992e-09f, 0.388284
 
 RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
 {
+    /* a up to 20, not 16 as in the forward: the backward's g (up to 2^127) lifts gelu'(x) back
+       into range down to RECT_GELU_DER_ZERO; k >= -289, k C1 still exact */
     const float ax = fabsf(x);
-    const float a = ax > 16.0f ? 16.0f : ax;
+    const float a = ax > 20.0f ? 20.0f : ax;
     float k, w, ml, v;
     const float r = rect_gelu_gauss(a, &k, &w);
     const float m = rect_gelu_m(a, &ml);
@@ -235,7 +237,8 @@ RECT_INLINE float rect_gelu_grad_f32(float x, const float *p)
     (void)p;
     float lo, k;
     const float hi = rect_gelu_der_f32(x, &lo, &k);
-    const float r = rect_gelu_scale(hi + lo, k);
+    /* k < -190 only where gelu' underflows anyway (x < -17) */
+    const float r = rect_gelu_scale(hi + lo, k < -190.0f ? -190.0f : k);
     return x < -1e4f ? 0.0f : r; /* as the double cores: -0.0 in the underflow, 0 beyond */
 }
 
