@@ -1,7 +1,9 @@
 """Fit the float32 gelu tables of src/rectifier/_core/family_f32_gelu.h (rect_gelu_g_head,
 rect_gelu_g_tail, rect_gelu_root): least squares at Chebyshev nodes with relative weights
 (mpmath values), coefficients rounded to float one at a time (lowest first) with the rest refitted,
-c0 kept as a float hi + lo pair. Prints each table and its relative error on a dense grid.
+c0 kept as a float hi + lo pair. Also rect_gelu_gauss's e^r = 1 + r + r^2 p(r) (degree 6,
+|r| <= ln2/2: minimax of the relative error by reweighted least squares, p0 = 1/2 fixed).
+Prints each table and its relative error on a dense grid.
 
     python tools/fit_gelu_f32.py
 """
@@ -50,6 +52,33 @@ def fit_f32(f, lo, hi, deg, center, npts=600):
     return table, err
 
 
+def fit_exp(deg=4, rmax=0.3467, npts=2000):
+    """p(r) of degree deg with e^r ~ 1 + r + r^2 p(r), p(0) = 1/2, minimax relative error on
+    |r| <= rmax (Lawson-style reweighting), p1.. rounded to float one at a time."""
+    k = np.arange(npts)
+    rs = rmax * np.cos(np.pi * (k + 0.5) / npts)
+    ex = np.array([float(mp.exp(mp.mpf(r))) for r in rs])
+    ys = np.array([float((mp.exp(mp.mpf(r)) - 1 - r - mp.mpf(r) ** 2 / 2) / mp.mpf(r) ** 3)
+                   for r in rs])
+    vand = np.vander(rs, deg, increasing=True)
+    w = rs**3 / ex
+    ww = np.ones(npts)
+    fixed: list[float] = []
+    for j in range(deg):
+        for _ in range(40):
+            resid = ys - (vand[:, :j] @ np.array(fixed) if j else 0)
+            c = np.linalg.lstsq(vand[:, j:] * (w * ww)[:, None], resid * w * ww, rcond=None)[0]
+            e = np.abs((vand[:, j:] @ c - resid) * w)
+            ww = ww * (e / e.max() + 1e-2) ** 0.5
+            ww /= ww.max()
+        fixed.append(float(np.float32(c[0])))
+    coef = [0.5, *fixed]
+    rd = np.linspace(-rmax, rmax, 20001)
+    ed = np.array([float(mp.exp(mp.mpf(r))) for r in rd])
+    err = np.max(np.abs((1 + rd + rd * rd * np.polyval(coef[::-1], rd)) / ed - 1))
+    return coef, err
+
+
 def show(name, table, err):
     print(f"{name}: relative error {err:.2e}")
     print("    {" + ", ".join(f"{v:.9g}f" for v in table) + "}")
@@ -62,8 +91,9 @@ def main() -> None:
     x0h = float(np.float32(float(x0)))
     x0l = float(np.float32(float(x0 - x0h)))
     print(f"x0 = {mp.nstr(x0, 25)}: X0H {x0h:.9g} X0L {x0l:.9g} X0LL {mp.nstr(x0 - x0h - x0l, 5)}")
-    show("rect_gelu_root (-0.65 <= t <= 0.375)",
-         *fit_f32(lambda t: gelu_der(x0 + t) / t, -0.65, 0.375, 8, 0.0))
+    show("rect_gelu_root (-0.17 <= t <= 0.17)",
+         *fit_f32(lambda t: gelu_der(x0 + t) / t, -0.17, 0.17, 5, 0.0))
+    show("rect_gelu_gauss's p (p0 .. p4)", *fit_exp())
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
  * float32-lane cores of gelu (see family_f32.h): rect_NAME_f32, rect_NAME_grad_f32 and
  * rect_NAME_backward_f32, chosen per function in kernels.c's RK_SMOOTH list.
  *
- * gelu (approximate="none"): Phi(-a) = e^{-a^2/2} Q(a), a = |x|, with Q from a flat polynomial
- * G(s) = Q (1 + a), s = 1/(1 + a) (a Newton reciprocal, its error corrected to first order),
- * e^{-a^2/2} with a^2 exact and 1 + q kept unrounded, products formed exactly where a rounding
- * would cost a whole ulp; every form ends with one rounding of hi + lo (budgets below).
- * Measured worst against the float64 kernels (tools/exhaustive_f32.py --stride 7, AVX-512):
- * forward 1.21 ulp, grad 0.98, backward 1.29; no FMA (baseline), C sweep: <= 1.5.
+ * gelu (approximate="none"): Phi(-a) = e^{-a^2/2} Q(a), a = |x|, and a Q(a) = m G(s) with
+ * m = a/(1 + a) (one division, its rounding recovered from the exact remainder) and s = 1 - m:
+ * G(s) = Q(a)(1 + a) is flat (0.42..0.53), so G = g0 + v with |v| < 0.13 G, and m g0 is formed
+ * exactly; e^{-a^2/2} with a^2 exact and 1 + q kept unrounded; every form ends with one rounding
+ * of hi + lo (budgets below). The loop is bound by the vector ports and by its dependency chain
+ * (division, then a degree-9 polynomial), so the low parts that cost latency are folded in where
+ * they join the sum, not before.
+ * Measured worst against the float64 kernels (every float32, AVX-512): forward 1.333 ulp,
+ * grad 0.996, backward 1.260 (g ~ N(0, 16)); no FMA (baseline, every 31st float): 1.500, 1.105,
+ * 1.500; tools/exhaustive_f32.py --stride 101 (the ufuncs): 1.170, 0.971, 1.243.
  */
 #ifndef RECTIFIER_FAMILY_F32_GELU_H
 #define RECTIFIER_FAMILY_F32_GELU_H
@@ -29,33 +33,6 @@ static const float rect_gelu_g_head[11] = {
 
 #define RECT_GELU_KAPPA 0.398942292f /* 1/sqrt(2 pi) rounded */
 
-/* e^{-a^2/2} = (1 + r + w) 2^k, |r| <= ln2/2, |w| < 0.07: a^2 = h + l exactly (its rounding
-   would be amplified a^2/2 times), r = -h/2 - k ln2 with what its rounding lost (rl) and -l/2
-   folded into w (e^{r + rl} = e^r (1 + rl)), the Taylor polynomial's r + r^2 p kept apart so
-   the caller multiplies by 1 + r + w without rounding 1 + q. Error: the degree-7 Taylor
-   truncation (< 5.3e-9), k C2 (< 1e-9), w's roundings (~2^-28). a <= 20. */
-RECT_INLINE float rect_gelu_gauss(float a, float *k, float *w)
-{
-    float l;
-    const float h = rect_two_prodf(a, a, &l);
-    const float A = -0.5f * h;
-    const float kf = (A * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r1 = A - kf * 0.693359375f; /* exact: k C1 has 17 bits, Sterbenz */
-    const float kc = kf * 2.12194440e-4f;
-    const float r = r1 + kc;
-    const float rl = ((r1 - r) + kc) - 0.5f * l; /* Fast2Sum (|kc| < 0.04 is small or r1 is) */
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    *k = kf;
-    const float q2 = (r * r) * p;
-    *w = q2 + rl * ((1.0f + r) + q2);
-    return r;
-}
-
 /* v 2^k for k in [-250, 127] (clamped below), as rect_ldexpf_neg with both halves of k. */
 RECT_INLINE float rect_gelu_ldexpf(float v, float k)
 {
@@ -64,33 +41,66 @@ RECT_INLINE float rect_gelu_ldexpf(float v, float k)
     return v * rect_pow2f(k1) * rect_pow2f(k - k1);
 }
 
-/* 1/d for 1 <= d <= 21 within 2^-20 relative, without a division: a first guess from the bits
-   (within 12%), then three Newton steps. */
-RECT_INLINE float rect_gelu_recip(float d)
+/* e^{-a^2/2} = (1 + r + w) 2^k, |r| <= ln2/2, |w| < 0.07: -a^2/2 = A + l exactly (one product,
+   -a/2 is exact; rounding a^2 would be amplified a^2/2 times), r = A - k ln2 + l with what its
+   rounding lost (rl, exact) in w, the polynomial's r + r^2 p kept apart so the caller multiplies
+   by 1 + r + w without rounding 1 + q. Error: the degree-6 minimax p (tools/fit_gelu_f32.py:
+   3.7e-9 relative), ln2's two parts (k C2's error < 2e-9 for k >= -185), w's roundings (~2^-28),
+   rl r dropped (< 2^-27). a <= 16. */
+RECT_INLINE float rect_gelu_gauss(float a, float *k, float *w)
 {
-    uint32_t u;
-    memcpy(&u, &d, 4);
-    float y = rect_asfloat(0x7EF311C3u - u);
-    y = y * (2.0f - d * y);
-    y = y * (2.0f - d * y);
-    return y * (2.0f - d * y);
+    float l;
+    const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
+    const float kf = (A * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = A - kf * 0.693359375f;     /* exact: k C1 has 17 bits, Sterbenz */
+    const float kc = kf * 2.12194440e-4f + l; /* |kc| < 0.07, its rounding < 2^-28 */
+    const float r = r1 + kc;
+    const float rl = (r1 - r) + kc; /* Fast2Sum (|kc| < 0.07 is small or r1 is) */
+    float p = 0.00138621067f;
+    p = p * r + 0.00836743787f;
+    p = p * r + 0.0416672565f;
+    p = p * r + 0.166665345f;
+    p = p * r + 0.5f;
+    *k = kf;
+    *w = (r * r) * p + rl;
+    return r;
 }
 
-/* G(s) = g0 + v at s ~ 1/(1 + a), 0 <= a <= 20, and delta = a - a_s, a_s the point where
-   G is evaluated (1/s = 1 + a_s): s is rounded (the sum 1 + a, the reciprocal), and callers
-   correct Q(a) = Q(a_s) + Q'(a) delta with Q' = a Q - 1/sqrt(2 pi). delta = dl - d e (dl:
-   what 1 + a lost, e = 1 - s d: the reciprocal's residual, both exact; |delta| < 2^-19). */
-RECT_INLINE float rect_gelu_g(float a, float *s_out, float *v_out, float *delta)
+/* v 2^k for an integral kf in [-190, 63]: v 2^(k + 64) is exact (a normal power, no overflow for
+   |v| < 2^63), then 2^-64 rounds once, only where the result is subnormal. */
+RECT_INLINE float rect_gelu_scale(float v, float kf)
+{
+    return (v * rect_asfloat((uint32_t)((int32_t)kf + 191) << 23)) * 0x1p-64f;
+}
+
+/* m = a/(1 + a) = 1 - s as m + ml (|ml| < 2^-22 m): d = 1 + a rounds (dl: what it lost, exact),
+   m = a/d rounds, rho = a - m d exactly (the division's remainder), a/(d + dl) = m + (rho - m dl)/d. */
+RECT_INLINE float rect_gelu_m(float a, float *ml)
 {
     const float d = a + 1.0f;
     const float dl = a - (d - 1.0f);
-    const float s = rect_gelu_recip(d);
-    float el;
-    const float eh = rect_two_prodf(s, d, &el);
-    *delta = dl - d * ((1.0f - eh) - el);
-    const int head = s >= 0.4f;
+    const float m = a / d;
+#if defined(__FMA__)
+    const float rho = __builtin_fmaf(-m, d, a);
+#else
+    float pl;
+    const float ph = rect_two_prodf(m, d, &pl);
+    const float rho = (a - ph) - pl; /* a - ph exact (Sterbenz), the sum is the exact remainder */
+#endif
+    *ml = (rho - m * dl) * (1.0f - m); /* 1/d = 1 - m */
+    return m;
+}
+
+/* G(s) = g0 + v, s = 1 - m - ml, on a <= 1.5 (s >= 0.4) and a > 1.5 (coefficient selects; GCC
+   evaluates both polynomials and selects once). The polynomial is evaluated at s_m = 1 - m = s + ml
+   so that its chain of 9 steps starts right after the division; the caller adds -v'(t) ml with
+   v' ~ dv, its value at the centre (|ml| < 2^-23 m, |v'(t) - dv| < 0.2: < 0.6 2^-24 of G, and
+   about a tenth of that in practice, |ml| being far from its bound). */
+RECT_INLINE float rect_gelu_g(float a, float m, float *v_out, float *dv)
+{
+    const int head = a <= 1.5f;
 #define RECT_GELU_C(j) (head ? rect_gelu_g_head[j] : rect_gelu_g_tail[j])
-    const float t = s - (head ? 0.75f : 0.25f); /* exact for s > 1/8 (a < 7); else < 2^-27 */
+    const float t = (head ? 0.25f : 0.75f) - m; /* s_m - 3/4, s_m - 1/4 (s_m = 1 - m = s + ml) */
     float p = RECT_GELU_C(10);
     p = p * t + RECT_GELU_C(9);
     p = p * t + RECT_GELU_C(8);
@@ -100,31 +110,34 @@ RECT_INLINE float rect_gelu_g(float a, float *s_out, float *v_out, float *delta)
     p = p * t + RECT_GELU_C(4);
     p = p * t + RECT_GELU_C(3);
     p = p * t + RECT_GELU_C(2);
-    *v_out = p * t + RECT_GELU_C(1); /* g0's low part folded in */
-    *s_out = s;
+    *v_out = p * t + RECT_GELU_C(1);
+    *dv = RECT_GELU_C(2); /* v'(s - s_c) ~ its value at the centre */
     return RECT_GELU_C(0);
 #undef RECT_GELU_C
 }
 
-/* a Q(a) = a s G(s) as hi + lo (|lo| < 0.15 hi: lo holds a s v): a s = m + ml exactly,
-   m g0 = xh + xl exactly, the rest (small) rounded. */
+/* a Q(a) = m G as hi + lo: m g0 exactly (two products), lo = m v + its low parts, rounded
+   (|lo| < 0.13 hi: its roundings stay below 0.15 2^-24 of the sum). */
 RECT_INLINE float rect_gelu_aq(float a, float *lo)
 {
-    float s, v, delta, ml, xl;
-    const float g0 = rect_gelu_g(a, &s, &v, &delta);
-    const float m = rect_two_prodf(a, s, &ml);
+    float ml, v, dv, xl;
+    const float m = rect_gelu_m(a, &ml);
+    const float g0 = rect_gelu_g(a, m, &v, &dv);
     const float xh = rect_two_prodf(m, g0, &xl);
-    const float mv = m * v;
-    *lo = xl + (ml * (g0 + v) + mv) + a * ((xh + mv) - RECT_GELU_KAPPA) * delta;
+    /* v at s = s_m - ml: v - dv ml */
+    *lo = (m * v + (xl - (m * dv) * ml)) + ml * (g0 + v);
     return xh;
 }
 
 /* gelu(x) = x Phi(x) = max(x, 0) - F, F = a Q(a) e^{-a^2/2} = x Phi(-|x|), a = |x| (for x > 0,
-   Phi(x) = 1 - Phi(-x)). F = (X + Xl)(1 + r + w) 2^k = X + T: T = X (r + w) + Xl (1 + r) is
-   0.42 X at most, so its one rounding and the errors it carries (G's 7.3e-9, the Taylor
-   5.3e-9, v's and w's roundings) stay near 0.35 ulp; X + T rounds once (0.5 ulp), and 2^k
-   once more only in the subnormal range. For x > 0, x - X is formed exactly (TwoSum) and
-   x - F = (x - X) - T rounds once. */
+   Phi(x) = 1 - Phi(-x)). F = (xh + xl)(1 + r + w) 2^k = xh + tt: tt = xh (r + w) + xl (1 + r + w)
+   is 0.43 F at most (r = -ln2/2), so its one rounding costs < 0.45 2^-24 of F; with G's 7.3e-9
+   fit and v's rounding (0.25 2^-24), the v' ml approximation (above), exp's 3.7e-9, the error of
+   xh + tt before its rounding is within ~1.3 2^-24 of F (bound; ~0.7 measured), and xh + tt
+   rounds once (0.5 ulp). For x > 0, F (rounded, F < x/2 <= gelu(x)) and x - F rounds once more.
+   Measured worst, every float32: 1.333 ulp on AVX-512 (x = -7.415). No FMA (baseline): 1.500,
+   at 2^-126 <= |x| < 2^-123 only (m g0 is subnormal there and Dekker's split underflows: one more
+   half ulp), <= 1.43 elsewhere. */
 RECT_INLINE float rect_gelu_f32(float x, const float *p)
 {
     (void)p;
@@ -133,22 +146,25 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     float k, w, xl;
     const float r = rect_gelu_gauss(a, &k, &w);
     const float xh = rect_gelu_aq(a, &xl);
-    const float tt = xh * r + (xh * w + xl * ((1.0f + r) + w));
-    const float neg = -rect_ldexpf_neg(xh + tt, k);
+    const float t1 = xh * w + xl * ((1.0f + r) + w);
+    const float tt = xh * r + t1;
+    const float neg = ((xh + tt) * rect_asfloat((uint32_t)((int32_t)k + 191) << 23)) * -0x1p-64f;
     const float pos = x + neg; /* F = -neg is exact (k >= -13 wherever it matters, x < 6) */
     /* subnormal x: x/2 + x^2/sqrt(2 pi) is x/2 rounded, the square term breaking ties (up for
        x > 0, toward 0 below); the products above would round at every step */
-    const float sub = x * (x > 0.0f ? 0.50000006f : 0.49999997f);
-    const float main = x > 0.0f ? pos : neg;
-    return (x > 16.0f || x == 0.0f) ? x : (ax < 0x1p-126f ? sub : main);
+    const float sub = x * (x >= 0.0f ? 0.50000006f : 0.49999997f);
+    /* x = +-0: F = +0, x - F = x; x > 16: F < 2^-170 (a is clamped), x - F = x */
+    const float main = x >= 0.0f ? pos : neg;
+    return ax < 0x1p-126f ? sub : main;
 }
 
 
 /* ---- gelu' = Phi(x) + x phi(x), and g gelu' ------------------------------------------------
    x < 0 (a = -x): E D(a), D = Q(a) - a/sqrt(2 pi); x > 0: 1 - E D(a); E = e^{-a^2/2}. D is
    formed as dh + dl: s g0 and a kappa exactly (two products), their difference by TwoSum, the
-   small rest (s v, the products' low parts, Q' delta) rounded; then (dh + dl)(1 + r + w) as in
-   the forward. D vanishes at a0 = 0.7518 (the two terms cancel); for -0.65 < x - x0 < 0.375,
+   small rest (s v, the products' low parts, G's -v' ml) rounded; then (dh + dl)(1 + r + w) as in
+   the forward. D vanishes at a0 = 0.7518 (the two terms cancel: the main path's absolute error,
+   ~3e-9, keeps within 1 ulp only for |x - x0| > 0.1); for |x - x0| < 0.16,
    gelu'(x0 + t) = t P(t) with t = (x - x0h) - x0l - x0ll (x - x0h exact, Sterbenz) carried as
    th + tl, and P = p0 + v (p0 as hi + lo): th p0 exactly, the rest rounded. Every form yields
    hi + lo and a scale 2^k, and the grad and the backward round hi + lo (times g) once. */
@@ -158,29 +174,34 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
 #define RECT_GELU_X0L 1.21144499e-08f
 #define RECT_GELU_X0LL -4.2913e-16f
 #define RECT_GELU_KAPPA_LO -1.13351701e-08f /* 1/sqrt(2 pi) - RECT_GELU_KAPPA */
-/* gelu'(x0 + t)/t on -0.65 <= t <= 0.375 (x - x0h exact: -1.5 < x < -0.375), degree 8, p0 as
-   hi + lo (tools/fit_gelu_f32.py): relative error 3.2e-9. */
-static const float rect_gelu_root[10] = {0.431493998f, -5.64582248e-09f, 0.388284981f,
-                                         -0.0181995966f, -0.114008375f, -0.0147742312f,
-                                         0.0194225237f, 0.00456950115f, -0.00221212325f,
-                                         -0.000841372646f};
+/* gelu'(x0 + t)/t on -0.17 <= t <= 0.17 (x - x0h exact), degree 5, p0 as hi + lo
+   (tools/fit_gelu_f32.py): relative error 8.5e-9. */
+static const float rect_gelu_root[7] = {0.431493998f, -1.88223992e-09f, 0.388284951f,
+                                        -0.0182017889f, -0.114003345f, -0.0145759806f,
+                                        0.0192220602f};
 
 RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
 {
+    /* a up to 20, not 16 as in the forward: the backward's g (up to 2^127) lifts gelu'(x) back
+       into range down to RECT_GELU_DER_ZERO; k >= -289, k C1 still exact */
     const float ax = fabsf(x);
     const float a = ax > 20.0f ? 20.0f : ax;
-    float k, w, s, v, delta;
+    float k, w, ml, v;
     const float r = rect_gelu_gauss(a, &k, &w);
-    const float g0 = rect_gelu_g(a, &s, &v, &delta);
+    const float m = rect_gelu_m(a, &ml);
+    float dv;
+    const float g0 = rect_gelu_g(a, m, &v, &dv);
+    /* s = 1 - m - ml = sh + sl: 1 - m rounds only where m < 1/2 (Fast2Sum recovers it) */
+    const float sh = 1.0f - m;
+    const float sl = ((1.0f - sh) - m) - ml;
     float ql, kl;
-    const float qh = rect_two_prodf(s, g0, &ql);
+    const float qh = rect_two_prodf(sh, g0, &ql);
     const float p = rect_two_prodf(a, RECT_GELU_KAPPA, &kl);
     const float dh = qh - p;
     const float bb = dh - qh;
     const float dhl = (qh - (dh - bb)) - (p + bb); /* TwoSum: qh - p = dh + dhl */
-    const float sv = s * v;
-    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) + sv +
-                     (a * (qh + sv) - RECT_GELU_KAPPA) * delta;
+    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) +
+                     (sh * v - (sh * dv) * ml + sl * (g0 + v));
     /* V = (dh + dl)(1 + r + w) = dh + tt */
     const float tt = dh * r + (dh * w + dl * ((1.0f + r) + w));
     /* x > 0: 1 - V 2^k (k >= -13 wherever V matters: clamped, V 2^k stays exact) */
@@ -190,10 +211,7 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
     const float ol = ((1.0f - oh) - vh) - tt * sc; /* Fast2Sum: |vh| < 1 */
     /* near x0 */
     const float th = x - RECT_GELU_X0H;
-    float pp = rect_gelu_root[9];
-    pp = pp * th + rect_gelu_root[8];
-    pp = pp * th + rect_gelu_root[7];
-    pp = pp * th + rect_gelu_root[6];
+    float pp = rect_gelu_root[6];
     pp = pp * th + rect_gelu_root[5];
     pp = pp * th + rect_gelu_root[4];
     pp = pp * th + rect_gelu_root[3];
@@ -204,7 +222,7 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
     const float pl = ((rect_gelu_root[0] - ph) + m1) + (m1l + th * w2 + rect_gelu_root[1]);
     const float nh = rect_two_prodf(th, ph, &nl);
     const float nlo = nl + (th * pl - (RECT_GELU_X0L * (ph + pl) + RECT_GELU_X0LL * ph));
-    const int pos = x > 0.0f, root = th > -0.65f && th < 0.375f;
+    const int pos = x > 0.0f, root = th > -0.16f && th < 0.16f;
     /* one level of select at a time: GCC 12 does not if-convert the nested form here */
     const float h1 = root ? nh : dh, l1 = root ? nlo : tt, k1 = root ? 0.0f : k;
     *kout = pos ? 0.0f : k1;
@@ -221,7 +239,8 @@ RECT_INLINE float rect_gelu_grad_f32(float x, const float *p)
     (void)p;
     float lo, k;
     const float hi = rect_gelu_der_f32(x, &lo, &k);
-    const float r = rect_ldexpf_neg(hi + lo, k);
+    /* k < -190 only where gelu' underflows anyway (x < -17) */
+    const float r = rect_gelu_scale(hi + lo, k < -190.0f ? -190.0f : k);
     return x < -1e4f ? 0.0f : r; /* as the double cores: -0.0 in the underflow, 0 beyond */
 }
 
