@@ -14,9 +14,10 @@
  *
  * Error budgets below are for float64. float32 and float16 round a double result once more;
  * measured (rectifier.accuracy), they are within 0.58 ulp of the correctly rounded result.
- * float32 gelu, silu, softplus, hardsigmoid and hardswish (all three forms) and the derivatives
- * of elu, selu and celu take float-lane cores instead (family_f32.h: within 1.3 ulp); float16
- * always takes these double cores.
+ * float32 gelu, silu, mish, softplus, hardsigmoid and hardswish (all three forms) and the
+ * derivatives of elu, selu and celu take the float32 cores of family_f32*.h instead (within
+ * 1.7 ulp; silu's derivative there computes in double lanes, without the double-double pieces);
+ * float16 always takes these double cores.
  *
  * family_impl.h holds the cores and is included twice: RV(name) is name_hi, on mathfun.h's
  * full-precision exp (float64), then name_lo, on its float32-grade exp (float32 and float16:

@@ -47,9 +47,10 @@ RECT_INLINE float rect_expf_q(float a, float lo, float hi, float *kf)
     return r + (r * r) * p;
 }
 
-/* v * 2^k for k in [-150, 0], rounded once: two normal factors (v * 2^k1 stays normal for the
-   |v| <= 2^20 callers pass), only the second multiply can round. */
-RECT_INLINE float rect_ldexpf_neg(float v, float k)
+/* v * 2^k for an integral k in [-250, 127] (clamped below), rounded once where the caller's v
+   keeps v * 2^k1 normal (k1 = k/2 rounded): two normal factors, only the second multiply can
+   round. */
+RECT_INLINE float rect_ldexpf(float v, float k)
 {
     k = k < -250.0f ? -250.0f : k;
     const float k1 = (k * 0.5f + RECT_SHIFTER_F) - RECT_SHIFTER_F;

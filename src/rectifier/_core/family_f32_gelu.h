@@ -33,14 +33,6 @@ static const float rect_gelu_g_head[11] = {
 
 #define RECT_GELU_KAPPA 0.398942292f /* 1/sqrt(2 pi) rounded */
 
-/* v 2^k for k in [-250, 127] (clamped below), as rect_ldexpf_neg with both halves of k. */
-RECT_INLINE float rect_gelu_ldexpf(float v, float k)
-{
-    k = k < -250.0f ? -250.0f : k;
-    const float k1 = (k * 0.5f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    return v * rect_pow2f(k1) * rect_pow2f(k - k1);
-}
-
 /* e^{-a^2/2} = (1 + r + w) 2^k, |r| <= ln2/2, |w| < 0.07: -a^2/2 = A + l exactly (one product,
    -a/2 is exact; rounding a^2 would be amplified a^2/2 times), r = A - k ln2 + l with what its
    rounding lost (rl, exact) in w, the polynomial's r + r^2 p kept apart so the caller multiplies
@@ -263,7 +255,7 @@ RECT_INLINE float rect_gelu_backward_f32(float g, float x, const float *p)
     /* g = inf: gl is NaN; g = 0: gh is the signed zero g * gelu'(x) (the sum could flip it).
        (hi = 0 at x = x0h, where lo carries the value) */
     const float sum = (fabsf(gh) < 0x1p127f && gs != 0.0f) ? gh + (gl + gs * lo) : gh;
-    const float r = rect_gelu_ldexpf(sum, ks);
+    const float r = rect_ldexpf(sum, ks);
     return x < RECT_GELU_DER_ZERO ? 0.0f : r;
 }
 
