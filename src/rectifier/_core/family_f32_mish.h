@@ -85,25 +85,6 @@ RECT_INLINE float rect_mish_div(float nh, float nl, float dh, float dl, float *r
     return r;
 }
 
-/* e^a = (1 + q) 2^k for a <= 0, clamped at LO (NaN passes): rect_expf_q's reduction and
-   degree-7 Taylor polynomial (truncation < 0.1 u), without its upper clamp. q's error: its own
-   rounding and the reduction's (r to half an ulp, < 2^-26) and the polynomial's, < 0.45 u of
-   1 + q. */
-RECT_INLINE float rect_mish_expq(float a, float lo, float *kf)
-{
-    a = a < lo ? lo : a;
-    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r = (a - k * 0.693359375f) + k * 2.12194440e-4f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    *kf = k;
-    return r + (r * r) * p;
-}
-
 /* 2^(k + 64) for an integral k in [-190, 63]: one power of two, normal over the whole range, so
    v 2^k = (v 2^(k + 64)) 2^-64 rounds once, in the second product, and only where the result is
    subnormal. */
@@ -127,7 +108,7 @@ RECT_INLINE float rect_mish_f32(float x, const float *p)
 {
     (void)p;
     float k, nl, al, Dh, Dl, t, rl;
-    const float q = rect_mish_expq(-fabsf(x), -125.0f, &k);
+    const float q = rect_expf_q(-fabsf(x), -125.0f, 0.0f, &k);
     const float P = rect_mish_pow2_64(k);
     const int pos = x >= 0.0f;
     const float z = (P + P * q) * 0x1p-64f;
@@ -169,7 +150,7 @@ RECT_INLINE float rect_mish_f32(float x, const float *p)
 RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *Pout, float *kout)
 {
     float k, al, Dh, Dl;
-    const float q = rect_mish_expq(-fabsf(x), -200.0f, &k);
+    const float q = rect_expf_q(-fabsf(x), -200.0f, 0.0f, &k);
     const float kc = k < -180.0f ? -180.0f : k;
     const float P = rect_mish_pow2_64(kc); /* z (0 below k = -180, as good as exact there) */
     const int pos = x >= 0.0f;
