@@ -91,4 +91,21 @@ RECT_INLINE float rect_mul1pf(float x, float q, float *nl)
     return nh;
 }
 
+/* (nh + nl) / (dh + dl) = r + (residual) / dh: one division, the residual nh - r dh exact
+   (FMA or Dekker), so within 0.5 ulp + 2^-40 of the quotient before the caller's rounding. */
+RECT_INLINE float rect_div_ff(float nh, float nl, float dh, float dl, float *rl)
+{
+    const float inv = 1.0f / dh;
+    const float r = nh * inv;
+#if defined(__FMA__)
+    const float e = __builtin_fmaf(-r, dh, nh);
+#else
+    float pl;
+    const float pp = rect_two_prodf(r, dh, &pl);
+    const float e = (nh - pp) - pl;
+#endif
+    *rl = ((e + nl) - r * dl) * inv;
+    return r;
+}
+
 #endif

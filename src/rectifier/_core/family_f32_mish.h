@@ -11,7 +11,7 @@
  *   D = a + 2z z (x >= 0) or 2 + z a (x < 0)   (= (1 + z)^2 + 1 with z = e^x below 0),
  *   tanh(softplus(x)) = a / D (x >= 0) or (1 + q) 2^k a / D (x < 0).
  * a and D are carried as float-float (a's rounding by Fast2Sum, D's by an fma, or rect_two_prodf
- * and Fast2Sum without FMA), quotients corrected once (rect_mish_div); z's own rounding is not
+ * and Fast2Sum without FMA), quotients corrected once (rect_div_ff); z's own rounding is not
  * carried: z enters through a / D (whose sensitivity to z is at most 0.53) and, for the
  * derivative, through Omega (at most 0.83 outside the root interval), and it measured harmless
  * (below). Where z is below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly): no select.
@@ -68,23 +68,6 @@ RECT_INLINE float rect_mish_mul1p(float x, float q, float *nl)
 #endif
 }
 
-/* (nh + nl) / (dh + dl) = r + (residual) / dh: one division, the residual nh - r dh exact
-   (FMA or Dekker), so within 0.5 ulp + 2^-40 of the quotient before the caller's rounding. */
-RECT_INLINE float rect_mish_div(float nh, float nl, float dh, float dl, float *rl)
-{
-    const float inv = 1.0f / dh;
-    const float r = nh * inv;
-#if defined(__FMA__)
-    const float e = __builtin_fmaf(-r, dh, nh);
-#else
-    float pl;
-    const float pp = rect_two_prodf(r, dh, &pl);
-    const float e = (nh - pp) - pl;
-#endif
-    *rl = ((e + nl) - r * dl) * inv;
-    return r;
-}
-
 /* 2^(k + 64) for an integral k in [-190, 63]: one power of two, normal over the whole range, so
    v 2^k = (v 2^(k + 64)) 2^-64 rounds once, in the second product, and only where the result is
    subnormal. */
@@ -96,7 +79,7 @@ RECT_INLINE float rect_mish_pow2_64(float k)
 /*
  * mish(x) = x a / D (x >= 0) or x (1 + q) a / D 2^k (x < 0): m = x or x (1 + q) as mh + ml
  * (rect_mish_mul1p), N = m a as Nh + Nl (two_prod, a's and m's low parts), the quotient
- * corrected once (rect_mish_div), 2^k applied as (res P) 2^-64 (exact but where the result is
+ * corrected once (rect_div_ff), 2^k applied as (res P) 2^-64 (exact but where the result is
  * subnormal: the one rounding there). Budget: q < 0.45 u (times the sensitivity of x e^x a / D to
  * e^x, in [0.53, 1]); z's rounding < u times 0.53 (the same z in a and D); the float-float steps
  * < 2^-40; res = r + rl the last rounding: <= 0.5 ulp + 1 u by this bound; measured 1.12 ulp
@@ -117,7 +100,7 @@ RECT_INLINE float rect_mish_f32(float x, const float *p)
     const float m = pos ? x : mh, ml = pos ? 0.0f : nl;
     const float Nh = rect_two_prodf(m, a, &t);
     const float Nl = t + (m * al + ml * a);
-    const float r = rect_mish_div(Nh, Nl, Dh, Dl, &rl);
+    const float r = rect_div_ff(Nh, Nl, Dh, Dl, &rl);
     const float res = r + rl;
     const float neg = (res * P) * 0x1p-64f;
     return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? res : neg));
@@ -184,7 +167,7 @@ RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *Pout, float *kout
     const float DD = rect_two_prodf(Dh, Dh, &DDl);
     DDl += 2.0f * Dh * Dl;
     float Fl;
-    const float Fh = rect_mish_div(Nh, Nl, DD, DDl, &Fl);
+    const float Fh = rect_div_ff(Nh, Nl, DD, DDl, &Fl);
     /* near the zero: t P(t) */
     const float tx = x - RECT_MISH_X0H; /* exact near x0 (Sterbenz) */
     const float th = tx - RECT_MISH_X0L;

@@ -288,18 +288,8 @@ RECT_INLINE float rect_sp_sigmoid(float x, float u, float nb, float xmax, int un
     const float hf = rect_sp_maxpos(E, 0.5f); /* E = 2^k: 1 where k = 0, else 1/2 */
     const float nh = p ? 1.0f : hf * mh;
     const float nl = p ? 0.0f : hf * ((1.0f - mh) + q);
-    const float inv = 1.0f / d;
-    const float y0 = nh * inv;
-#if defined(__FMA__)
-    const float res = __builtin_fmaf(-y0, d, nh); /* exact: y0 is within 2 ulps of nh / d */
-#else
-    float pl;
-    const float pp = rect_two_prodf(y0, d, &pl);
-    const float res = (nh - pp) - pl;
-#endif
     *pos = p;
-    *lo = ((res + nl) - y0 * dl) * inv;
-    return y0;
+    return rect_div_ff(nh, nl, d, dl, lo);
 }
 
 /*
