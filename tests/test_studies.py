@@ -63,7 +63,7 @@ def test_study_names_match_modules():
         "cost",
     ]
     for name in studies.names():
-        assert name == studies.get(name).NAME
+        assert name == studies.get(name).STUDY.name
     with pytest.raises(KeyError, match="known studies"):
         studies.get("nope")
 

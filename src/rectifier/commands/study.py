@@ -192,11 +192,11 @@ def _list() -> int:
     for n in studies.names():
         module = studies.get(n)
         # "Lu, Shin, Su, Karniadakis (2019), Title..." -> "Lu et al. (2019)"
-        authors, _, rest = module.CITATION.partition(" (")
+        authors, _, rest = module.STUDY.citation.partition(" (")
         first = authors.split(",")[0]
         year = rest.split(")")[0] if rest[:4].isdigit() else ""
-        short = f"{first} et al. ({year})" if year and "," in authors else module.CITATION
-        table.add_row(n, module.TITLE, short)
+        short = f"{first} et al. ({year})" if year and "," in authors else module.STUDY.citation
+        table.add_row(n, module.STUDY.title, short)
     make_console().print(table)
     return 0
 

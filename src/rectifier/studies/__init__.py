@@ -1,8 +1,8 @@
 """Classic ReLU results, reproduced on this machine: one module per study, and a registry.
 
-Each study module has ``NAME``, ``TITLE``, ``CITATION``, ``CLAIM`` and
-``run(quick=False, seed=0, progress=None, **options) -> StudyResult``: the numbers, the paper's
-claim, a ``reproduced`` verdict with the criterion it used, and a figure. Quick modes take
+Each study module has ``STUDY`` (a :class:`Study`: name, title, citation, the paper's claim, why
+it matters) and ``run(quick=False, seed=0, progress=None, **options) -> StudyResult``: the
+numbers, a ``reproduced`` verdict with the criterion it used, and a figure. Quick modes take
 seconds (the CI runs them all); full modes are documented in ``docs/studies.md``.
 
 Needs PyTorch (``pip install "rectifier[torch]"``) and, for figures, matplotlib.
@@ -21,9 +21,9 @@ import inspect
 from types import ModuleType
 from typing import Any
 
-from rectifier.studies._common import Progress, StudyResult
+from rectifier.studies._common import Progress, Study, StudyResult
 
-__all__ = ["STUDIES", "Progress", "StudyResult", "get", "names", "options", "run"]
+__all__ = ["STUDIES", "Progress", "Study", "StudyResult", "get", "names", "options", "run"]
 
 # Study name -> module in this package, in the order `rectifier study list` shows them.
 STUDIES = {

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ARTICLE",
     "Progress",
+    "Study",
     "StudyResult",
     "Ticker",
     "binomial_se",
@@ -48,29 +49,80 @@ ARTICLE = {
 }
 
 
+@dataclass(frozen=True)
+class Study:
+    """What a study is, before it runs: its name, the paper's claim and why it matters.
+
+    Each study module defines one as ``STUDY`` and returns ``STUDY.result(...)`` from ``run``.
+    ``article`` lists the seed article's sections (keys of :data:`ARTICLE`) the study speaks to.
+
+    >>> s = Study("demo", "A demo", "Someone (2024)", "It works.", "Because.", ("advantages",))
+    >>> r = s.result(criterion="always", reproduced=True, numbers={}, comparison=[],
+    ...              settings={}, figure=lambda: None)
+    >>> r.name, r.title, r.article
+    ('demo', 'A demo', ('advantages',))
+    """
+
+    name: str
+    title: str
+    citation: str
+    claim: str
+    explanation: str
+    article: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        unknown = [k for k in self.article if k not in ARTICLE]
+        if unknown:
+            raise ValueError(f"{self.name}: article sections {unknown} are not in ARTICLE")
+
+    def result(self, **outcome: Any) -> StudyResult:
+        """The :class:`StudyResult` of one run: this study plus the run's ``outcome`` fields."""
+        return StudyResult(study=self, **outcome)
+
+
 @dataclass
 class StudyResult:
     """One study's outcome: its numbers, the paper's claim, the verdict and a figure.
 
     ``numbers`` is JSON-serialisable and deterministic for a given seed (timings excepted, in the
     ``cost`` study). ``comparison`` holds ``(quantity, ours, paper)`` rows for the report;
-    ``figure()`` builds a matplotlib figure from ``numbers`` on demand.
+    ``figure()`` builds a matplotlib figure from ``numbers`` on demand. The study's own fields
+    (``name``, ``title``, ``claim``, ...) are read through from ``study``.
     """
 
-    name: str
-    title: str
-    claim: str
-    citation: str
+    study: Study
     criterion: str
     reproduced: bool
     numbers: dict[str, Any]
     comparison: list[tuple[str, str, str]]
-    explanation: str
-    article: list[str]
     settings: dict[str, Any]
     figure: Callable[[], Figure]
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.study.name
+
+    @property
+    def title(self) -> str:
+        return self.study.title
+
+    @property
+    def citation(self) -> str:
+        return self.study.citation
+
+    @property
+    def claim(self) -> str:
+        return self.study.claim
+
+    @property
+    def explanation(self) -> str:
+        return self.study.explanation
+
+    @property
+    def article(self) -> tuple[str, ...]:
+        return self.study.article
 
     def to_dict(self, *, timing: bool = False) -> dict[str, Any]:
         """JSON form: everything but the figure (and the run time unless ``timing``)."""

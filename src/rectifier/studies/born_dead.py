@@ -22,19 +22,31 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from rectifier.studies._common import Progress, StudyResult, Ticker, binomial_se, new_figure
+from rectifier.studies._common import Progress, Study, StudyResult, Ticker, binomial_se, new_figure
 
-NAME = "born-dead"
-TITLE = "Born dead: deep, narrow ReLU networks at initialisation"
-CITATION = (
-    "Lu, Shin, Su, Karniadakis (2019), Dying ReLU and Initialization: Theory and Numerical "
-    "Examples, arXiv:1903.06733"
+STUDY = Study(
+    name="born-dead",
+    title="Born dead: deep, narrow ReLU networks at initialisation",
+    citation=(
+        "Lu, Shin, Su, Karniadakis (2019), Dying ReLU and Initialization: Theory and Numerical "
+        "Examples, arXiv:1903.06733"
+    ),
+    claim=(
+        "The probability that a ReLU network is born dead rises with depth L and falls with width "
+        "N (it tends to 1 as L grows at fixed N); Randomised Asymmetric Initialisation (RAI) "
+        "lowers it compared with He initialisation."
+    ),
+    explanation=(
+        "The article's 'dying ReLU' (Disadvantages; FAQ 2) is usually described as units that die "
+        "during training. Lu et al. show a worse form: a narrow, deep network can be dead before "
+        "training starts, because each layer has a chance that all its units are negative on every "
+        "input, and those chances add up with depth. A wider layer makes that chance vanish. RAI "
+        "gives each neuron one positive weight drawn from Beta(2, 1), which keeps neurons alive; "
+        "rectifier's doctor applies it with rectifier.torch.rai_init_."
+    ),
+    article=("disadvantages", "faq-dying"),
 )
-CLAIM = (
-    "The probability that a ReLU network is born dead rises with depth L and falls with width N "
-    "(it tends to 1 as L grows at fixed N); Randomised Asymmetric Initialisation (RAI) lowers it "
-    "compared with He initialisation."
-)
+
 WIDTHS = (2, 3, 4, 5, 10)
 DEPTHS = (2, 5, 10, 20, 50)
 POINTS = 201
@@ -112,7 +124,7 @@ def run(
         raise ValueError(f"born-dead: trials must be >= 10, got {trials}")
     x = torch.linspace(-1.0, 1.0, POINTS).unsqueeze(1)
     counts: dict[str, list[list[int]]] = {"he": [], "rai": []}
-    tick = Ticker(progress, NAME, 2 * len(WIDTHS) * len(DEPTHS))
+    tick = Ticker(progress, STUDY.name, 2 * len(WIDTHS) * len(DEPTHS))
     for init, make in (("he", _he_layers), ("rai", _rai_layers)):
         for i, n in enumerate(WIDTHS):
             row = []
@@ -152,17 +164,11 @@ def run(
         )
     ]
     comparison.append(("verdict checks passed", f"{sum(c['ok'] for c in checks.values())}/3", ""))
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        claim=CLAIM,
-        citation=CITATION,
+    return STUDY.result(
         criterion=CRITERION.format(z=Z, trials=trials),
         reproduced=reproduced,
         numbers=numbers,
         comparison=comparison,
-        explanation=EXPLANATION,
-        article=["disadvantages", "faq-dying"],
         settings={"quick": quick, "seed": seed, "trials": trials},
         figure=lambda: figure(numbers),
         seconds=time.perf_counter() - start,
@@ -176,15 +182,6 @@ CRITERION = (
     "tol; (2) falls with N: for every L and init, P(next N, L) <= P(N, L) + tol; (3) RAI < He in "
     "every cell with N <= 5 and L >= 5, strictly, except a tie allowed where both are ~0 "
     "(at most 3 of T trials dead, the rule-of-three bound) or both ~1 (at most 3 of T alive)."
-)
-
-EXPLANATION = (
-    "The article's 'dying ReLU' (Disadvantages; FAQ 2) is usually described as units that die "
-    "during training. Lu et al. show a worse form: a narrow, deep network can be dead before "
-    "training starts, because each layer has a chance that all its units are negative on every "
-    "input, and those chances add up with depth. A wider layer makes that chance vanish. RAI "
-    "gives each neuron one positive weight drawn from Beta(2, 1), which keeps neurons alive; "
-    "rectifier's doctor applies it with rectifier.torch.rai_init_."
 )
 
 

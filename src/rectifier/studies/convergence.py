@@ -20,6 +20,7 @@ from typing import Any
 
 from rectifier.studies._common import (
     Progress,
+    Study,
     StudyResult,
     Ticker,
     digits_flat,
@@ -31,16 +32,26 @@ from rectifier.studies._common import (
     torch_activation,
 )
 
-NAME = "convergence"
-TITLE = "Convergence speed: ReLU against tanh, sigmoid and other activations"
-CITATION = (
-    "Krizhevsky, Sutskever, Hinton (2012), ImageNet Classification with Deep Convolutional "
-    "Neural Networks, NeurIPS, Fig. 1"
+STUDY = Study(
+    name="convergence",
+    title="Convergence speed: ReLU against tanh, sigmoid and other activations",
+    citation=(
+        "Krizhevsky, Sutskever, Hinton (2012), ImageNet Classification with Deep Convolutional "
+        "Neural Networks, NeurIPS, Fig. 1"
+    ),
+    claim=(
+        "A network with ReLUs reaches a given training error several times faster than the same "
+        "network with tanh units (25% on CIFAR-10: six times faster)."
+    ),
+    explanation=(
+        "The article lists 'no vanishing gradient' among ReLU's advantages: a ReLU passes the "
+        "gradient unchanged wherever it is active, while tanh and sigmoid shrink it by their slope "
+        "(at most 1 and 1/4) at every layer. With plain SGD that shows up as speed: the saturating "
+        "networks need more steps to fit the same data, even at their own best learning rate."
+    ),
+    article=("advantages", "applications"),
 )
-CLAIM = (
-    "A network with ReLUs reaches a given training error several times faster than the same "
-    "network with tanh units (25% on CIFAR-10: six times faster)."
-)
+
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu")
 SCHEMES = {"tanh": "xavier", "sigmoid": "xavier"}  # default: he
 SIZES = (64, 100, 100, 100, 10)
@@ -144,7 +155,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
             for _ in range(seeds)
         ]
     )  # (seeds, steps, BATCH): each seed its own epochs of shuffled batches
-    tick = Ticker(progress, NAME, len(ACTIVATIONS) * max_steps)
+    tick = Ticker(progress, STUDY.name, len(ACTIVATIONS) * max_steps)
     grid: dict[str, list[list[float]]] = {}
     for a in ACTIVATIONS:
         before = tick.done
@@ -207,11 +218,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
             "yes (one run shown)",
         )
     )
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        claim=CLAIM,
-        citation=CITATION,
+    return STUDY.result(
         criterion=(
             f"ReLU reaches {TARGET:.0%} training error in fewer SGD steps than tanh and than "
             f"sigmoid in every one of the {seeds} seeds, each activation at its best learning "
@@ -220,8 +227,6 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         reproduced=reproduced,
         numbers=numbers,
         comparison=comparison,
-        explanation=EXPLANATION,
-        article=["advantages", "applications"],
         settings={"quick": quick, "seed": seed, "seeds": seeds, "max_steps": max_steps},
         figure=lambda: figure(numbers),
         seconds=time.perf_counter() - start,
@@ -231,14 +236,6 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
             "ratio is not expected to match 6x."
         ],
     )
-
-
-EXPLANATION = (
-    "The article lists 'no vanishing gradient' among ReLU's advantages: a ReLU passes the "
-    "gradient unchanged wherever it is active, while tanh and sigmoid shrink it by their slope "
-    "(at most 1 and 1/4) at every layer. With plain SGD that shows up as speed: the saturating "
-    "networks need more steps to fit the same data, even at their own best learning rate."
-)
 
 
 def _num(v: float) -> float | None:

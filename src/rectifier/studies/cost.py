@@ -16,14 +16,25 @@ import statistics
 import time
 from typing import Any
 
-from rectifier.studies._common import Progress, StudyResult, Ticker, new_figure
+from rectifier.studies._common import Progress, Study, StudyResult, Ticker, new_figure
 
-NAME = "cost"
-TITLE = "Cost: forward + backward time per element of each activation"
-CITATION = "The seed article ('ReLU is simple and computationally efficient')"
-CLAIM = (
-    "ReLU is computationally efficient: the cheapest activation to compute, forward and backward."
+STUDY = Study(
+    name="cost",
+    title="Cost: forward + backward time per element of each activation",
+    citation="The seed article ('ReLU is simple and computationally efficient')",
+    claim=(
+        "ReLU is computationally efficient: the cheapest activation to compute, forward and "
+        "backward."
+    ),
+    explanation=(
+        "max(0, x) is one comparison per element and its derivative a mask, so forward and "
+        "backward are limited by memory traffic, not arithmetic; the smooth activations (GELU, "
+        "SiLU, ELU, softplus, tanh, sigmoid) need an exponential or error function per element. "
+        "That is the 'computationally efficient' of the article's introduction and Advantages."
+    ),
+    article=("advantages", "definition"),
 )
+
 N = 1_000_000
 DTYPE = "float32"
 QUICK = {"repeats": 7}
@@ -39,7 +50,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
     start = time.perf_counter()
     repeats = (QUICK if quick else FULL)["repeats"]
     names = list(rectifier.ops)
-    tick = Ticker(progress, NAME, len(names))
+    tick = Ticker(progress, STUDY.name, len(names))
     calls = {}
     for name in names:
         rec = rectifier.ops[name]
@@ -88,11 +99,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
     for k in ("leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh", "selu"):
         if k in rel:
             comparison.append((f"{k} / ReLU time", f"{rel[k]:.2f}x", "> 1"))
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        claim=CLAIM,
-        citation=CITATION,
+    return STUDY.result(
         criterion=(
             "A measurement, not a paper's result: reproduced if ReLU's forward + backward time "
             f"(float32, {N:,} elements, one thread) is the smallest of all {len(names)} "
@@ -104,21 +111,11 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         reproduced=reproduced,
         numbers=numbers,
         comparison=comparison,
-        explanation=EXPLANATION,
-        article=["advantages", "definition"],
         settings={"quick": quick, "seed": seed, "repeats": repeats},
         figure=lambda: figure(numbers),
         seconds=time.perf_counter() - start,
         notes=["Timings depend on the machine and its load; they are not deterministic."],
     )
-
-
-EXPLANATION = (
-    "max(0, x) is one comparison per element and its derivative a mask, so forward and backward "
-    "are limited by memory traffic, not arithmetic; the smooth activations (GELU, SiLU, ELU, "
-    "softplus, tanh, sigmoid) need an exponential or error function per element. That is the "
-    "'computationally efficient' of the article's introduction and Advantages."
-)
 
 
 def figure(numbers: dict[str, Any]) -> Any:

@@ -22,19 +22,30 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rectifier.studies._common import Progress, StudyResult, Ticker, digits_flat, new_figure
+from rectifier.studies._common import Progress, Study, StudyResult, Ticker, digits_flat, new_figure
 
-NAME = "dormant"
-TITLE = "Dormant units under non-stationary targets, with and without ReDo"
-CITATION = (
-    "Sokar, Agarwal, Castro, Evci (2023), The Dormant Neuron Phenomenon in Deep Reinforcement "
-    "Learning, ICML, Sec. 3-4"
+STUDY = Study(
+    name="dormant",
+    title="Dormant units under non-stationary targets, with and without ReDo",
+    citation=(
+        "Sokar, Agarwal, Castro, Evci (2023), The Dormant Neuron Phenomenon in Deep Reinforcement "
+        "Learning, ICML, Sec. 3-4"
+    ),
+    claim=(
+        "Under non-stationary targets the fraction of tau-dormant units grows during training "
+        "(much less so with stationary supervised targets), and recycling dormant units (ReDo) "
+        "keeps it low."
+    ),
+    explanation=(
+        "The dying ReLU of the article (Disadvantages; FAQ 2) has a milder, more common form: "
+        "units that are not exactly dead but whose output is tiny compared with their layer's, so "
+        "they barely contribute and barely learn. Each change of target leaves more of them "
+        "behind. rectifier's doctor measures this tau-dormant fraction (Monitor) and recycle() "
+        "resets such units without changing the network's outputs."
+    ),
+    article=("disadvantages", "faq-dying"),
 )
-CLAIM = (
-    "Under non-stationary targets the fraction of tau-dormant units grows during training "
-    "(much less so with stationary supervised targets), and recycling dormant units (ReDo) "
-    "keeps it low."
-)
+
 TAU = 0.1
 HIDDEN = 128
 BATCH = 64
@@ -131,7 +142,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
     cfg = QUICK if quick else FULL
     shuffles, period = cfg["shuffles"], cfg["period"]
     data = digits_flat(seed)
-    tick = Ticker(progress, NAME, len(RUNS) * shuffles * period)
+    tick = Ticker(progress, STUDY.name, len(RUNS) * shuffles * period)
     curves = {mode: _train(mode, seed, shuffles, period, data, tick) for mode in RUNS}
 
     def late(mode: str) -> float:
@@ -169,11 +180,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
             "ReDo keeps the network able to fit new targets",
         ),
     ]
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        claim=CLAIM,
-        citation=CITATION,
+    return STUDY.result(
         criterion=(
             f"tau = {TAU}; 'late' = mean over the last quarter of the snapshots. (1) rises: "
             "late dormant fraction with shuffled labels >= its value just before the first "
@@ -184,21 +191,10 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         reproduced=reproduced,
         numbers=numbers,
         comparison=comparison,
-        explanation=EXPLANATION,
-        article=["disadvantages", "faq-dying"],
         settings={"quick": quick, "seed": seed, "shuffles": shuffles, "period": period},
         figure=lambda: figure(numbers),
         seconds=time.perf_counter() - start,
     )
-
-
-EXPLANATION = (
-    "The dying ReLU of the article (Disadvantages; FAQ 2) has a milder, more common form: units "
-    "that are not exactly dead but whose output is tiny compared with their layer's, so they "
-    "barely contribute and barely learn. Each change of target leaves more of them behind. "
-    "rectifier's doctor measures this tau-dormant fraction (Monitor) and recycle() resets such "
-    "units without changing the network's outputs."
-)
 
 
 def figure(numbers: dict[str, Any]) -> Any:

@@ -28,6 +28,7 @@ from typing import Any
 
 from rectifier.studies._common import (
     Progress,
+    Study,
     StudyResult,
     Ticker,
     batch_indices,
@@ -39,13 +40,25 @@ from rectifier.studies._common import (
     torch_activation,
 )
 
-NAME = "dying-lr"
-TITLE = "Dying ReLU: dead units against the learning rate, ReLU vs LeakyReLU vs ELU"
-CITATION = "The seed article, FAQ 2 ('What is the dying ReLU problem?'); also Lu et al. (2019)"
-CLAIM = (
-    "With a large learning rate, ReLU units die (output 0 for every input, so no gradient ever "
-    "again); LeakyReLU and ELU keep a gradient for x < 0 and do not die."
+STUDY = Study(
+    name="dying-lr",
+    title="Dying ReLU: dead units against the learning rate, ReLU vs LeakyReLU vs ELU",
+    citation="The seed article, FAQ 2 ('What is the dying ReLU problem?'); also Lu et al. (2019)",
+    claim=(
+        "With a large learning rate, ReLU units die (output 0 for every input, so no gradient ever "
+        "again); LeakyReLU and ELU keep a gradient for x < 0 and do not die."
+    ),
+    explanation=(
+        "The derivative of max(0, x) is 0 for every x < 0 (FAQ 1), so a unit whose pre-activation "
+        "is negative for every input gets no gradient and never recovers (FAQ 2, Disadvantages). A "
+        "large step can push a unit's bias or weights there in one update; the larger the learning "
+        "rate, the more units it kills. LeakyReLU and ELU have a non-zero slope for x < 0, so such "
+        "units keep learning. rectifier's doctor finds dead units (Monitor) and swaps the "
+        "activation (replace_activations)."
+    ),
+    article=("disadvantages", "faq-dying", "faq-derivative"),
 )
+
 ACTIVATIONS = ("relu", "leaky_relu", "leaky_relu_0.1", "elu")
 SIZES = (64, 128, 128, 128, 10)
 LRS = (0.01, 0.03, 0.1, 0.3, 0.6, 1.0)
@@ -65,7 +78,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
     cfg = QUICK if quick else FULL
     seeds, epochs, recovery = cfg["seeds"], cfg["epochs"], cfg["recovery"]
     x_train, y_train, x_test, y_test = digits_flat(seed)
-    tick = Ticker(progress, NAME, len(ACTIVATIONS) * (epochs + recovery))
+    tick = Ticker(progress, STUDY.name, len(ACTIVATIONS) * (epochs + recovery))
     per_seed = [
         init_mlp(1, SIZES, "he", torch.Generator().manual_seed(seed * 53 + s)) for s in range(seeds)
     ]
@@ -165,11 +178,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         ),
         ("ELU at the dying point", at("elu", dying), "no dying"),
     ]
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        claim=CLAIM,
-        citation=CITATION,
+    return STUDY.result(
         criterion=(
             f"Means over {seeds} seeds; dead = never positive on the training images. (1) some "
             f"learning rate in {list(LRS)} kills ReLU networks: mean dead fraction >= "
@@ -182,8 +191,6 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         reproduced=reproduced,
         numbers=numbers,
         comparison=comparison,
-        explanation=EXPLANATION,
-        article=["disadvantages", "faq-dying", "faq-derivative"],
         settings={
             "quick": quick,
             "seed": seed,
@@ -194,16 +201,6 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         figure=lambda: figure(numbers),
         seconds=time.perf_counter() - start,
     )
-
-
-EXPLANATION = (
-    "The derivative of max(0, x) is 0 for every x < 0 (FAQ 1), so a unit whose pre-activation "
-    "is negative for every input gets no gradient and never recovers (FAQ 2, Disadvantages). A "
-    "large step can push a unit's bias or weights there in one update; the larger the learning "
-    "rate, the more units it kills. LeakyReLU and ELU have a non-zero slope for x < 0, so such "
-    "units keep learning. rectifier's doctor finds dead units (Monitor) and swaps the activation "
-    "(replace_activations)."
-)
 
 
 def _where(ok: list[list[bool]], values: list[list[float]]) -> list[list[float | None]]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from rectifier.studies._common import (
     Progress,
+    Study,
     StudyResult,
     Ticker,
     batch_indices,
@@ -35,17 +36,29 @@ from rectifier.studies._common import (
     per_model_cross_entropy,
 )
 
-NAME = "relu-prime"
-TITLE = "ReLU'(0): does the derivative chosen at the kink change the gradient?"
-CITATION = (
-    "Bertoin, Bolte, Gerchinovitz, Pauwels (2021), Numerical influence of ReLU'(0) on "
-    "backpropagation, NeurIPS"
+STUDY = Study(
+    name="relu-prime",
+    title="ReLU'(0): does the derivative chosen at the kink change the gradient?",
+    citation=(
+        "Bertoin, Bolte, Gerchinovitz, Pauwels (2021), Numerical influence of ReLU'(0) on "
+        "backpropagation, NeurIPS"
+    ),
+    claim=(
+        "Backpropagation with ReLU'(0) = 0 and ReLU'(0) = 1 gives different gradients surprisingly "
+        "often in low precision: the fraction of affected runs is largest in float16, smaller in "
+        "float32, zero in float64, and grows with the network's width."
+    ),
+    explanation=(
+        "The article's FAQ 1 gives ReLU's derivative as 0 for x < 0 and 1 for x > 0; at x = 0 (the "
+        "kink listed among the disadvantages) it is undefined and libraries pick 0. In exact "
+        "arithmetic x = 0 almost never happens, but in floating point it does: a sum of products "
+        "can round to exactly 0, more easily with fewer mantissa bits and with more units. Then "
+        "the choice changes the gradient. rectifier.relu_grad(x, at_zero=...) makes the choice "
+        "explicit."
+    ),
+    article=("faq-derivative", "disadvantages"),
 )
-CLAIM = (
-    "Backpropagation with ReLU'(0) = 0 and ReLU'(0) = 1 gives different gradients surprisingly "
-    "often in low precision: the fraction of affected runs is largest in float16, smaller in "
-    "float32, zero in float64, and grows with the network's width."
-)
+
 DTYPES = ("float16", "float32", "float64")
 INITS = 200
 BATCH = 64
@@ -138,7 +151,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
     data = digits_flat(seed)
     cases = [("width", w, cfg["width_depth"]) for w in cfg["widths"]]
     cases += [("depth", cfg["depth_width"], d) for d in cfg["depths"]]
-    tick = Ticker(progress, NAME, len(cases) * len(DTYPES))
+    tick = Ticker(progress, STUDY.name, len(cases) * len(DTYPES))
     by: dict[str, dict[str, list[dict[str, Any]]]] = {"width": {}, "depth": {}}
     cache: dict[tuple[int, int, str], dict[str, Any]] = {}
     for kind, width, depth in cases:
@@ -195,11 +208,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         )
         for i, w in enumerate(cfg["widths"])
     ]
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        claim=CLAIM,
-        citation=CITATION,
+    return STUDY.result(
         criterion=(
             f"{INITS} initialisations per configuration, one epoch (batch {BATCH}), width sweep "
             f"at depth {cfg['width_depth']}. (1) For every width the fraction affected is "
@@ -211,21 +220,10 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         reproduced=reproduced,
         numbers=numbers,
         comparison=comparison,
-        explanation=EXPLANATION,
-        article=["faq-derivative", "disadvantages"],
         settings={"quick": quick, "seed": seed, "inits": INITS},
         figure=lambda: figure(numbers),
         seconds=time.perf_counter() - start,
     )
-
-
-EXPLANATION = (
-    "The article's FAQ 1 gives ReLU's derivative as 0 for x < 0 and 1 for x > 0; at x = 0 (the "
-    "kink listed among the disadvantages) it is undefined and libraries pick 0. In exact "
-    "arithmetic x = 0 almost never happens, but in floating point it does: a sum of products can "
-    "round to exactly 0, more easily with fewer mantissa bits and with more units. Then the "
-    "choice changes the gradient. rectifier.relu_grad(x, at_zero=...) makes the choice explicit."
-)
 
 
 def figure(numbers: dict[str, Any]) -> Any:

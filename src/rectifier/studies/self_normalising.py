@@ -14,18 +14,36 @@ import math
 import time
 from typing import Any
 
-from rectifier.studies._common import Progress, StudyResult, Ticker, new_figure, torch_activation
+from rectifier.studies._common import (
+    Progress,
+    Study,
+    StudyResult,
+    Ticker,
+    new_figure,
+    torch_activation,
+)
 
-NAME = "self-normalising"
-TITLE = "Self-normalising networks: SELU through 100 layers"
-CITATION = (
-    "Klambauer, Unterthiner, Mayr, Hochreiter (2017), Self-Normalizing Neural Networks, "
-    "NeurIPS, Sec. 3 (Theorem 1)"
+STUDY = Study(
+    name="self-normalising",
+    title="Self-normalising networks: SELU through 100 layers",
+    citation=(
+        "Klambauer, Unterthiner, Mayr, Hochreiter (2017), Self-Normalizing Neural Networks, "
+        "NeurIPS, Sec. 3 (Theorem 1)"
+    ),
+    claim=(
+        "With SELU and LeCun-normal weights, activations converge to mean 0 and variance 1 and "
+        "stay there through many layers (a stable, attracting fixed point)."
+    ),
+    explanation=(
+        "ReLU keeps the gradient from vanishing (the article's Advantages) but its output is never "
+        "negative, so its mean drifts away from zero and deep ReLU networks lean on careful "
+        "initialisation or batch normalisation. SELU, a scaled ELU with a negative part, pulls "
+        "both the mean and the variance back to (0, 1) at every layer: the same depth without "
+        "normalisation layers and without dead units (it is never flat for x < 0)."
+    ),
+    article=("advantages", "disadvantages"),
 )
-CLAIM = (
-    "With SELU and LeCun-normal weights, activations converge to mean 0 and variance 1 and stay "
-    "there through many layers (a stable, attracting fixed point)."
-)
+
 DEPTH = 100
 QUICK = {"width": 400, "samples": 400}
 FULL = {"width": 1000, "samples": 1000}
@@ -40,7 +58,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
     start = time.perf_counter()
     cfg = QUICK if quick else FULL
     width, samples = cfg["width"], cfg["samples"]
-    tick = Ticker(progress, NAME, len(CONFIGS) * DEPTH)
+    tick = Ticker(progress, STUDY.name, len(CONFIGS) * DEPTH)
     stats: dict[str, dict[str, list[float]]] = {}
     for k, (act_name, scheme) in enumerate(CONFIGS):
         gen = torch.Generator().manual_seed(seed * 101 + k)
@@ -84,11 +102,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
             "not normalising (variance decays)",
         ),
     ]
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        claim=CLAIM,
-        citation=CITATION,
+    return STUDY.result(
         criterion=(
             f"SELU + LeCun-normal at layer {DEPTH}: |mean| < {TOL} and |variance - 1| < {TOL} "
             f"(over {samples} standard-normal samples x {width} units, float64)."
@@ -96,21 +110,10 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         reproduced=reproduced,
         numbers=numbers,
         comparison=comparison,
-        explanation=EXPLANATION,
-        article=["advantages", "disadvantages"],
         settings={"quick": quick, "seed": seed, "width": width, "samples": samples},
         figure=lambda: figure(numbers),
         seconds=time.perf_counter() - start,
     )
-
-
-EXPLANATION = (
-    "ReLU keeps the gradient from vanishing (the article's Advantages) but its output is never "
-    "negative, so its mean drifts away from zero and deep ReLU networks lean on careful "
-    "initialisation or batch normalisation. SELU, a scaled ELU with a negative part, pulls both "
-    "the mean and the variance back to (0, 1) at every layer: the same depth without "
-    "normalisation layers and without dead units (it is never flat for x < 0)."
-)
 
 
 def figure(numbers: dict[str, Any]) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 
 from rectifier.studies._common import (
     Progress,
+    Study,
     StudyResult,
     Ticker,
     batch_indices,
@@ -30,17 +31,28 @@ from rectifier.studies._common import (
     torch_activation,
 )
 
-NAME = "sparsity"
-TITLE = "Sparsity: exact zeros in rectifier networks, with and without an L1 penalty"
-CITATION = (
-    "Glorot, Bordes, Bengio (2011), Deep Sparse Rectifier Neural Networks, AISTATS, Sec. 4, Table 1"
+STUDY = Study(
+    name="sparsity",
+    title="Sparsity: exact zeros in rectifier networks, with and without an L1 penalty",
+    citation=(
+        "Glorot, Bordes, Bengio (2011), Deep Sparse Rectifier Neural Networks, AISTATS, Sec. 4, "
+        "Table 1"
+    ),
+    claim=(
+        "About half of a rectifier network's hidden outputs are exactly zero at initialisation; an "
+        "L1 activation penalty makes it sparser (83% on MNIST); tanh and softplus have no true "
+        "zeros; rectifier networks reach equal or better test error (MNIST: 1.43% vs tanh 1.57%, "
+        "softplus 1.77%)."
+    ),
+    explanation=(
+        "Sparsity is one of the advantages the article lists: max(0, x) outputs an exact zero for "
+        "every negative input, so a rectifier layer is a sparse code (some units simply off), "
+        "which tanh and softplus only approximate. Exact zeros are free to skip in inference, and "
+        "they cost no accuracy; the same exact zeros are also how a unit dies (see dying-lr)."
+    ),
+    article=("advantages",),
 )
-CLAIM = (
-    "About half of a rectifier network's hidden outputs are exactly zero at initialisation; an "
-    "L1 activation penalty makes it sparser (83% on MNIST); tanh and softplus have no true "
-    "zeros; rectifier networks reach equal or better test error (MNIST: 1.43% vs tanh 1.57%, "
-    "softplus 1.77%)."
-)
+
 ACTIVATIONS = ("relu", "tanh", "softplus")
 SCHEMES = {"tanh": "xavier"}  # default: he
 SIZES = (64, 256, 256, 256, 10)
@@ -72,7 +84,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
     cfg = QUICK if quick else FULL
     seeds, epochs = cfg["seeds"], cfg["epochs"]
     x_train, y_train, x_test, y_test = digits_flat(seed)
-    tick = Ticker(progress, NAME, len(ACTIVATIONS) * epochs)
+    tick = Ticker(progress, STUDY.name, len(ACTIVATIONS) * epochs)
     penalties = (0.0, LAMBDA)
     results: dict[str, dict[str, Any]] = {}
     for a in ACTIVATIONS:
@@ -168,11 +180,7 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
             "(sparsity costs little)",
         ),
     ]
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        claim=CLAIM,
-        citation=CITATION,
+    return STUDY.result(
         criterion=(
             f"Means over {seeds} seeds, on the test images. (1) ReLU exact-zero fraction at "
             f"initialisation in [0.4, 0.6]; (2) after training, ReLU with the L1 penalty "
@@ -184,21 +192,11 @@ def run(quick: bool = False, seed: int = 0, progress: Progress | None = None) ->
         reproduced=reproduced,
         numbers=numbers,
         comparison=comparison,
-        explanation=EXPLANATION,
-        article=["advantages"],
         settings={"quick": quick, "seed": seed, "seeds": seeds, "epochs": epochs},
         figure=lambda: figure(numbers),
         seconds=time.perf_counter() - start,
         notes=["Digits (8x8) stand in for MNIST; the paper's error rates are for MNIST."],
     )
-
-
-EXPLANATION = (
-    "Sparsity is one of the advantages the article lists: max(0, x) outputs an exact zero for "
-    "every negative input, so a rectifier layer is a sparse code (some units simply off), which "
-    "tanh and softplus only approximate. Exact zeros are free to skip in inference, and they "
-    "cost no accuracy; the same exact zeros are also how a unit dies (see dying-lr)."
-)
 
 
 def figure(numbers: dict[str, Any]) -> Any:
