@@ -15,6 +15,8 @@
  *       --param=max-unswitch-insns=1000 -fopenmp -Isrc/rectifier/_core \
  *       -DNAME=gelu -DK=0 tools/exhaustive_f32_cores.c -o /tmp/exhaustive_gelu -lm
  *   (drop the -m flags for the baseline build, which has no FMA: the budgets must hold there too;
+ *    -DFAST_BWD checks the backward as kernels.c's F32_FAST loops run it: family_f32_fast.h's
+ *    fast path wherever its predicate holds, the full kernel elsewhere;
  *    -DFWD=0 where only the derivative has a float-lane core (RK_SMOOTH(NAME, K, D, F32));
  *    -DHEADER='"family_f32_x.h"' adds a header the list below lacks)
  * Run:  /tmp/exhaustive_gelu [stride=1] [parameters...]      e.g. softplus: 1 20 (beta threshold)
@@ -32,6 +34,7 @@
 #include "family.h"
 #include "family_f32.h"
 #include "family_f32_exp.h"
+#include "family_f32_fast.h"
 #include "family_f32_gelu.h"
 #include "family_f32_mish.h"
 #include "family_f32_silu.h"
@@ -48,7 +51,16 @@
 #define CAT(a, b) CAT_(a, b)
 #define F32 CAT(CAT(rect_, NAME), _f32)
 #define G32 CAT(CAT(rect_, NAME), _grad_f32)
+#ifdef FAST_BWD
+/* the backward as the split loop computes it: the fast path where its predicate holds */
+#define B32 rect_fast_bwd_
+#define BFULL CAT(CAT(rect_, NAME), _backward_f32)
+#define BOK CAT(CAT(rect_, NAME), _backward_fast_ok_f32)
+#define BFAST CAT(CAT(rect_, NAME), _backward_fast_f32)
+RECT_INLINE float B32(float g, float x, const float *p) { return BOK(g, x, p) ? BFAST(g, x, p) : BFULL(g, x, p); }
+#else
 #define B32 CAT(CAT(rect_, NAME), _backward_f32)
+#endif
 #define FHI CAT(CAT(rect_, NAME), _fwd_hi)
 #define DHI CAT(CAT(rect_, NAME), _der_hi)
 

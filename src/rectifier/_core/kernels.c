@@ -7,6 +7,7 @@
 #include "family.h"
 #include "family_f32.h"
 #include "family_f32_exp.h"
+#include "family_f32_fast.h"
 #include "family_f32_gelu.h"
 #include "family_f32_mish.h"
 #include "family_f32_silu.h"
@@ -102,16 +103,50 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
 /* The float32 kernels: from the double cores (D) or from the float-lane cores (F32: family_f32.h
    and the headers it includes, rect_NAME_f32, rect_NAME_grad_f32, rect_NAME_backward_f32).
    float16 always takes the double cores (rk_NAME_fd, ..._grad_fd, ..._backward_fd): its
-   correct rounding needs their margin (family_f32.h). */
+   correct rounding needs their margin (family_f32.h).
+   F32_FAST: F32 plus a fast path (loops.h's RECT_RUN_*_SPLIT) for the forward (FWD = F32_FAST:
+   rect_NAME_fast_ok_f32 and rect_NAME_fast_f32) or the backward (DER = F32_FAST:
+   rect_NAME_backward_fast_ok_f32 and rect_NAME_backward_fast_f32), in family_f32_fast.h. Every
+   other float32 kernel gets the trivial pair (OK always holds, FAST is the kernel itself), which
+   the compiler reduces to one loop of the kernel. */
+#define RK_NO_FAST_X(F)                                                                         \
+    RECT_INLINE int F##_ok(npy_float x, const npy_float *p)                                     \
+    {                                                                                           \
+        (void)x, (void)p;                                                                       \
+        return 1;                                                                               \
+    }                                                                                           \
+    RECT_INLINE npy_float F##_fast(npy_float x, const npy_float *p) { return F(x, p); }
+#define RK_NO_FAST_GX(F)                                                                        \
+    RECT_INLINE int F##_ok(npy_float g, npy_float x, const npy_float *p)                        \
+    {                                                                                           \
+        (void)g, (void)x, (void)p;                                                              \
+        return 1;                                                                               \
+    }                                                                                           \
+    RECT_INLINE npy_float F##_fast(npy_float g, npy_float x, const npy_float *p)                \
+    {                                                                                           \
+        return F(g, x, p);                                                                      \
+    }
 #define RK_FWD_F_D(NAME)                                                                        \
     RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
     {                                                                                           \
         return rk_##NAME##_fd(x, p);                                                            \
-    }
-#define RK_FWD_F_F32(NAME)                                                                      \
+    }                                                                                           \
+    RK_NO_FAST_X(rk_##NAME##_f)
+#define RK_FWD_F_F32_BASE(NAME)                                                                 \
     RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
     {                                                                                           \
         return rect_##NAME##_f32(x, p);                                                         \
+    }
+#define RK_FWD_F_F32(NAME) RK_FWD_F_F32_BASE(NAME) RK_NO_FAST_X(rk_##NAME##_f)
+#define RK_FWD_F_F32_FAST(NAME)                                                                 \
+    RK_FWD_F_F32_BASE(NAME)                                                                     \
+    RECT_INLINE int rk_##NAME##_f_ok(npy_float x, const npy_float *p)                         \
+    {                                                                                           \
+        return rect_##NAME##_fast_ok_f32(x, p);                                                 \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_f_fast(npy_float x, const npy_float *p)                 \
+    {                                                                                           \
+        return rect_##NAME##_fast_f32(x, p);                                                    \
     }
 #define RK_DER_F_D(NAME)                                                                        \
     RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
@@ -121,8 +156,10 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
     RECT_INLINE npy_float rk_##NAME##_backward_f(npy_float g, npy_float x, const npy_float *p) \
     {                                                                                           \
         return rk_##NAME##_backward_fd(g, x, p);                                                \
-    }
-#define RK_DER_F_F32(NAME)                                                                      \
+    }                                                                                           \
+    RK_NO_FAST_X(rk_##NAME##_grad_f)                                                            \
+    RK_NO_FAST_GX(rk_##NAME##_backward_f)
+#define RK_DER_F_F32_BASE(NAME)                                                                 \
     RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
     {                                                                                           \
         return rect_##NAME##_grad_f32(x, p);                                                    \
@@ -130,10 +167,23 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
     RECT_INLINE npy_float rk_##NAME##_backward_f(npy_float g, npy_float x, const npy_float *p) \
     {                                                                                           \
         return rect_##NAME##_backward_f32(g, x, p);                                             \
+    }                                                                                           \
+    RK_NO_FAST_X(rk_##NAME##_grad_f)
+#define RK_DER_F_F32(NAME) RK_DER_F_F32_BASE(NAME) RK_NO_FAST_GX(rk_##NAME##_backward_f)
+#define RK_DER_F_F32_FAST(NAME)                                                                 \
+    RK_DER_F_F32_BASE(NAME)                                                                     \
+    RECT_INLINE int rk_##NAME##_backward_f_ok(npy_float g, npy_float x, const npy_float *p)   \
+    {                                                                                           \
+        return rect_##NAME##_backward_fast_ok_f32(g, x, p);                                     \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_backward_f_fast(npy_float g, npy_float x,               \
+                                                      const npy_float *p)                       \
+    {                                                                                           \
+        return rect_##NAME##_backward_fast_f32(g, x, p);                                        \
     }
 
-RK_SMOOTH(elu, 1, D, F32)
-RK_SMOOTH(selu, 0, D, F32)
+RK_SMOOTH(elu, 1, D, F32_FAST)
+RK_SMOOTH(selu, 0, D, F32_FAST)
 RK_SMOOTH(celu, 1, D, F32)
 RK_SMOOTH(gelu, 0, F32, F32)
 RK_SMOOTH(gelu_tanh, 0, D, D)
@@ -153,6 +203,17 @@ RK_SMOOTH(tanh, 0, D, D)
     RECT_LOOP_A##A(loop_##NAME##_e, npy_uint16, K, rk_##NAME##_e)                               \
     RECT_LOOP_A##A(loop_##NAME##_f, npy_float, K, rk_##NAME##_f)                                \
     RECT_LOOP_A##A(loop_##NAME##_d, npy_double, K, rk_##NAME##_d)
+/* The smooth members' float32 loops take their kernel's fast path where it has one (above). */
+#define RECT_LOOP_SPLIT_A1(NAME, K, FN)                                                         \
+    RECT_LOOP_X_WITH(NAME, npy_float, K, FN, RECT_RUN_X_SPLIT, FN##_ok, FN##_fast)
+#define RECT_LOOP_SPLIT_A2(NAME, K, FN)                                                         \
+    RECT_LOOP_GX_WITH(NAME, npy_float, K, FN, RECT_RUN_GX_SPLIT, FN##_ok, FN##_fast)
+#define RECT_LOOPS_FLOATS_SMOOTH(NAME, A, K)                                                    \
+    RECT_LOOP_A##A(loop_##NAME##_e, npy_uint16, K, rk_##NAME##_e)                               \
+    RECT_LOOP_SPLIT_A##A(loop_##NAME##_f, K, rk_##NAME##_f)                                     \
+    RECT_LOOP_A##A(loop_##NAME##_d, npy_double, K, rk_##NAME##_d)
+#define RECT_LOOPS_FLOATS_CHEAP(NAME, A, K) RECT_LOOPS_FLOATS(NAME, A, K)
+#define RECT_LOOPS_INTS_CHEAP(NAME, A, K) RECT_LOOPS_INTS(NAME, A, K)
 #define RECT_LOOPS_INTS(NAME, A, K)                                                             \
     RECT_LOOPS_FLOATS(NAME, A, K)                                                               \
     RECT_LOOP_A##A(loop_##NAME##_b, npy_byte, K, rk_##NAME##_b)                                 \
@@ -166,7 +227,7 @@ RK_SMOOTH(tanh, 0, D, D)
     RECT_LOOP_A##A(loop_##NAME##_q, npy_longlong, K, rk_##NAME##_q)                             \
     RECT_LOOP_A##A(loop_##NAME##_Q, npy_ulonglong, K, rk_##NAME##_Q)
 
-#define RECT_X_LOOPS(NAME, A, K, TYPES, PAR, DOC) RECT_LOOPS_##TYPES(NAME, A, K)
+#define RECT_X_LOOPS(NAME, A, K, TYPES, PAR, DOC) RECT_LOOPS_##TYPES##_##PAR(NAME, A, K)
 RECT_UFUNC_LIST(RECT_X_LOOPS)
 #undef RECT_X_LOOPS
 

@@ -47,6 +47,54 @@
      (uintptr_t)(b) < (uintptr_t)(a) + (uintptr_t)(bytes))
 
 /*
+ * The contiguous runs. RECT_RUN_X / RECT_RUN_GX: one loop of FN. RECT_RUN_X_SPLIT /
+ * RECT_RUN_GX_SPLIT: for a kernel with a fast path, FAST computes FN's values (the same accuracy
+ * contract) on the inputs where OK holds, with none of the work FN spends on tails and extreme
+ * arguments. Blocks of RECT_SPLIT_BLOCK elements: one vectorised pass of OK over the block, then
+ * FAST over it if OK held everywhere, FN otherwise. So a typical block (activations and
+ * gradients of moderate size) costs FAST plus a compare, and an unusual one (an inf, a huge
+ * gradient, a deep tail) costs FN plus that compare. A block reads the input it is about to
+ * write (in place) only before writing it, so aliasing out to an input is fine.
+ */
+#define RECT_SPLIT_BLOCK 256
+#define RECT_RUN_X(in, out, n, p, FN, OK, FAST)                                                 \
+    for (npy_intp i = 0; i < (n); i++) {                                                        \
+        (out)[i] = FN((in)[i], p);                                                              \
+    }
+#define RECT_RUN_GX(g, in, out, n, p, FN, OK, FAST)                                             \
+    for (npy_intp i = 0; i < (n); i++) {                                                        \
+        (out)[i] = FN((g)[i], (in)[i], p);                                                      \
+    }
+#define RECT_RUN_X_SPLIT(in, out, n, p, FN, OK, FAST)                                           \
+    for (npy_intp b0 = 0; b0 < (n); b0 += RECT_SPLIT_BLOCK) {                                   \
+        const npy_intp m = (n) - b0 < RECT_SPLIT_BLOCK ? (n) - b0 : RECT_SPLIT_BLOCK;           \
+        int slow = 0;                                                                           \
+        for (npy_intp i = b0; i < b0 + m; i++) {                                                \
+            slow |= !OK((in)[i], p);                                                            \
+        }                                                                                       \
+        if (slow) {                                                                             \
+            RECT_RUN_X((in) + b0, (out) + b0, m, p, FN, OK, FAST)                               \
+        }                                                                                       \
+        else {                                                                                  \
+            RECT_RUN_X((in) + b0, (out) + b0, m, p, FAST, OK, FAST)                             \
+        }                                                                                       \
+    }
+#define RECT_RUN_GX_SPLIT(g, in, out, n, p, FN, OK, FAST)                                       \
+    for (npy_intp b0 = 0; b0 < (n); b0 += RECT_SPLIT_BLOCK) {                                   \
+        const npy_intp m = (n) - b0 < RECT_SPLIT_BLOCK ? (n) - b0 : RECT_SPLIT_BLOCK;           \
+        int slow = 0;                                                                           \
+        for (npy_intp i = b0; i < b0 + m; i++) {                                                \
+            slow |= !OK((g)[i], (in)[i], p);                                                    \
+        }                                                                                       \
+        if (slow) {                                                                             \
+            RECT_RUN_GX((g) + b0, (in) + b0, (out) + b0, m, p, FN, OK, FAST)                    \
+        }                                                                                       \
+        else {                                                                                  \
+            RECT_RUN_GX((g) + b0, (in) + b0, (out) + b0, m, p, FAST, OK, FAST)                  \
+        }                                                                                       \
+    }
+
+/*
  * out = FN(x, p) and out = FN(g, x, p), p a const T[K] of parameters (trailing ufunc inputs).
  * When every parameter has stride 0 (a broadcast scalar, the usual case) they are loaded once,
  * outside the loop, and the contiguous branch is a plain restrict loop the compiler vectorises.
@@ -63,7 +111,8 @@
         }                                                                                       \
     }
 
-#define RECT_LOOP_X(NAME, T, K, FN)                                                             \
+#define RECT_LOOP_X(NAME, T, K, FN) RECT_LOOP_X_WITH(NAME, T, K, FN, RECT_RUN_X, FN, FN)
+#define RECT_LOOP_X_WITH(NAME, T, K, FN, RUN, OK, FAST)                                         \
     static void NAME(char **args, npy_intp const *dims, npy_intp const *steps, void *data)     \
     {                                                                                           \
         (void)data;                                                                             \
@@ -75,10 +124,7 @@
         if (hoisted && is == (npy_intp)sizeof(T) && os == (npy_intp)sizeof(T)) {                \
             if (ip == op) {                                                                     \
                 T *io = (T *)ip;                                                                \
-                for (npy_intp i = 0; i < n; i++) {                                              \
-                    const T x = io[i];                                                          \
-                    io[i] = FN(x, p);                                                           \
-                }                                                                               \
+                RUN(io, io, n, p, FN, OK, FAST)                                                \
             }                                                                                   \
             else if (RECT_OVERLAP(ip, op, n * (npy_intp)sizeof(T))) {                           \
                 const T *in = (const T *)ip;                                                    \
@@ -91,9 +137,7 @@
             else {                                                                              \
                 const T *RECT_RESTRICT in = (const T *)ip;                                      \
                 T *RECT_RESTRICT out = (T *)op;                                                 \
-                for (npy_intp i = 0; i < n; i++) {                                              \
-                    out[i] = FN(in[i], p);                                                      \
-                }                                                                               \
+                RUN(in, out, n, p, FN, OK, FAST)                                               \
             }                                                                                   \
         }                                                                                       \
         else if (hoisted) {                                                                     \
@@ -112,7 +156,8 @@
         RECT_FPE_RESTORE                                                                        \
     }
 
-#define RECT_LOOP_GX(NAME, T, K, FN)                                                            \
+#define RECT_LOOP_GX(NAME, T, K, FN) RECT_LOOP_GX_WITH(NAME, T, K, FN, RECT_RUN_GX, FN, FN)
+#define RECT_LOOP_GX_WITH(NAME, T, K, FN, RUN, OK, FAST)                                        \
     static void NAME(char **args, npy_intp const *dims, npy_intp const *steps, void *data)     \
     {                                                                                           \
         (void)data;                                                                             \
@@ -136,9 +181,7 @@
                 const T *RECT_RESTRICT g = (const T *)gp;                                       \
                 const T *RECT_RESTRICT in = (const T *)ip;                                      \
                 T *RECT_RESTRICT out = (T *)op;                                                 \
-                for (npy_intp i = 0; i < n; i++) {                                              \
-                    out[i] = FN(g[i], in[i], p);                                                \
-                }                                                                               \
+                RUN(g, in, out, n, p, FN, OK, FAST)                                            \
             }                                                                                   \
         }                                                                                       \
         else if (hoisted) {                                                                     \
