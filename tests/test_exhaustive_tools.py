@@ -51,11 +51,19 @@ _TARGET_FLAGS = {
 }
 
 
-def _float_lane_cores() -> list[tuple[str, int, bool]]:
-    """(name, parameter count, forward in float lanes) for every RK_SMOOTH with an F32 form."""
+def _float_lane_cores() -> list[tuple[str, int, bool, bool]]:
+    """(name, parameter count, forward in float lanes, backward with a fast path) for every
+    RK_SMOOTH with an F32 or F32_FAST form."""
     text = (CORE / "kernels.c").read_text()
     rows = re.findall(r"^RK_SMOOTH\((\w+), (\d+), (\w+), (\w+)\)", text, flags=re.M)
-    return [(n, int(k), fwd == "F32") for n, k, fwd, der in rows if "F32" in (fwd, der)]
+    assert all(code in ("D", "F32", "F32_FAST") for row in rows for code in row[2:]), rows
+    # the harness checks a backward fast path (-DFAST_BWD); a forward one would need its own flag
+    assert all(fwd != "F32_FAST" for _, _, fwd, _ in rows), "teach the harness -DFAST_FWD"
+    return [
+        (n, int(k), fwd == "F32", der == "F32_FAST")
+        for n, k, fwd, der in rows
+        if fwd != "D" or der != "D"
+    ]
 
 
 def _python_tool():
@@ -67,7 +75,7 @@ def _python_tool():
     return mod
 
 
-def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool) -> Path:
+def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool, fast_bwd: bool) -> Path:
     exe = tmp_path / f"exhaustive_{name}"
     cmd = [
         "gcc",
@@ -78,6 +86,7 @@ def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool) -> Path:
         f"-DNAME={name}",
         f"-DK={k}",
         f"-DFWD={int(fwd)}",
+        *(["-DFAST_BWD"] if fast_bwd else []),
         str(ROOT / "tools" / "exhaustive_f32_cores.c"),
         "-o",
         str(exe),
@@ -88,17 +97,18 @@ def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool) -> Path:
 
 
 def test_kernels_c_lists_float_lane_cores():
-    names = [n for n, _, _ in _float_lane_cores()]
+    names = [n for n, *_ in _float_lane_cores()]
     assert {"gelu", "silu", "softplus", "elu"} <= set(names)
+    assert {n for n, *_, fast in _float_lane_cores() if fast} >= {"elu", "selu"}
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc to build the C harness")
-@pytest.mark.parametrize("name,k,fwd", _float_lane_cores())
-def test_c_harness_matches_the_ufunc_checker(tmp_path, name, k, fwd):
+@pytest.mark.parametrize("name,k,fwd,fast_bwd", _float_lane_cores())
+def test_c_harness_matches_the_ufunc_checker(tmp_path, name, k, fwd, fast_bwd):
     rec = ALL_RECORDS[name]
     params = [p.default for p in rec.params]
     assert len(params) == k, "kernels.c's parameter count must match the registry's"
-    exe = _c_tool(tmp_path, name, k, fwd)
+    exe = _c_tool(tmp_path, name, k, fwd, fast_bwd)
     out = subprocess.run(
         [str(exe), str(STRIDE), *map(repr, params)], check=True, capture_output=True, text=True
     ).stdout
