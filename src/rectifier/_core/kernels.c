@@ -104,11 +104,12 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
    and the headers it includes, rect_NAME_f32, rect_NAME_grad_f32, rect_NAME_backward_f32).
    float16 always takes the double cores (rk_NAME_fd, ..._grad_fd, ..._backward_fd): its
    correct rounding needs their margin (family_f32.h).
-   F32_FAST: F32 plus a fast path (loops.h's RECT_RUN_*_SPLIT) for the forward (FWD = F32_FAST:
-   rect_NAME_fast_ok_f32 and rect_NAME_fast_f32) or the backward (DER = F32_FAST:
-   rect_NAME_backward_fast_ok_f32 and rect_NAME_backward_fast_f32), in family_f32_fast.h. Every
-   other float32 kernel gets the trivial pair (OK always holds, FAST is the kernel itself), which
-   the compiler reduces to one loop of the kernel. */
+   DER = F32_FAST: F32 plus a fast path for the backward (loops.h's RECT_RUN_*_SPLIT):
+   rect_NAME_backward_fast_ok_f32 and rect_NAME_backward_fast_f32, in family_f32_fast.h. The
+   kernel the other blocks and layouts run then takes the fast path's value on its lanes too
+   (a select), so an element's result never depends on its neighbours, on the layout or on the
+   thread count. Every other float32 kernel gets the trivial pair (OK always holds, FAST is the
+   kernel itself), which the compiler reduces to one loop of the kernel. */
 #define RK_NO_FAST_X(F)                                                                         \
     RECT_INLINE int F##_ok(npy_float x, const npy_float *p)                                     \
     {                                                                                           \
@@ -132,22 +133,12 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         return rk_##NAME##_fd(x, p);                                                            \
     }                                                                                           \
     RK_NO_FAST_X(rk_##NAME##_f)
-#define RK_FWD_F_F32_BASE(NAME)                                                                 \
+#define RK_FWD_F_F32(NAME)                                                                      \
     RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
     {                                                                                           \
         return rect_##NAME##_f32(x, p);                                                         \
-    }
-#define RK_FWD_F_F32(NAME) RK_FWD_F_F32_BASE(NAME) RK_NO_FAST_X(rk_##NAME##_f)
-#define RK_FWD_F_F32_FAST(NAME)                                                                 \
-    RK_FWD_F_F32_BASE(NAME)                                                                     \
-    RECT_INLINE int rk_##NAME##_f_ok(npy_float x, const npy_float *p)                         \
-    {                                                                                           \
-        return rect_##NAME##_fast_ok_f32(x, p);                                                 \
     }                                                                                           \
-    RECT_INLINE npy_float rk_##NAME##_f_fast(npy_float x, const npy_float *p)                 \
-    {                                                                                           \
-        return rect_##NAME##_fast_f32(x, p);                                                    \
-    }
+    RK_NO_FAST_X(rk_##NAME##_f)
 #define RK_DER_F_D(NAME)                                                                        \
     RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
     {                                                                                           \
@@ -159,19 +150,21 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
     }                                                                                           \
     RK_NO_FAST_X(rk_##NAME##_grad_f)                                                            \
     RK_NO_FAST_GX(rk_##NAME##_backward_f)
-#define RK_DER_F_F32_BASE(NAME)                                                                 \
+#define RK_DER_F_F32_GRAD(NAME)                                                                 \
     RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
     {                                                                                           \
         return rect_##NAME##_grad_f32(x, p);                                                    \
     }                                                                                           \
+    RK_NO_FAST_X(rk_##NAME##_grad_f)
+#define RK_DER_F_F32(NAME)                                                                      \
+    RK_DER_F_F32_GRAD(NAME)                                                                     \
     RECT_INLINE npy_float rk_##NAME##_backward_f(npy_float g, npy_float x, const npy_float *p) \
     {                                                                                           \
         return rect_##NAME##_backward_f32(g, x, p);                                             \
     }                                                                                           \
-    RK_NO_FAST_X(rk_##NAME##_grad_f)
-#define RK_DER_F_F32(NAME) RK_DER_F_F32_BASE(NAME) RK_NO_FAST_GX(rk_##NAME##_backward_f)
+    RK_NO_FAST_GX(rk_##NAME##_backward_f)
 #define RK_DER_F_F32_FAST(NAME)                                                                 \
-    RK_DER_F_F32_BASE(NAME)                                                                     \
+    RK_DER_F_F32_GRAD(NAME)                                                                     \
     RECT_INLINE int rk_##NAME##_backward_f_ok(npy_float g, npy_float x, const npy_float *p)   \
     {                                                                                           \
         return rect_##NAME##_backward_fast_ok_f32(g, x, p);                                     \
@@ -180,6 +173,11 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
                                                       const npy_float *p)                       \
     {                                                                                           \
         return rect_##NAME##_backward_fast_f32(g, x, p);                                        \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_backward_f(npy_float g, npy_float x, const npy_float *p) \
+    {                                                                                           \
+        const npy_float full = rect_##NAME##_backward_f32(g, x, p);                             \
+        return rk_##NAME##_backward_f_ok(g, x, p) ? rk_##NAME##_backward_f_fast(g, x, p) : full; \
     }
 
 RK_SMOOTH(elu, 1, D, F32_FAST)
@@ -189,7 +187,7 @@ RK_SMOOTH(gelu, 0, F32, F32)
 RK_SMOOTH(gelu_tanh, 0, D, D)
 RK_SMOOTH(silu, 0, F32, F32)
 RK_SMOOTH(mish, 0, F32, F32)
-RK_SMOOTH(softplus, 2, F32, F32)
+RK_SMOOTH(softplus, 2, F32, F32_FAST)
 RK_SMOOTH(hardsigmoid, 0, F32, F32)
 RK_SMOOTH(hardswish, 0, F32, F32)
 RK_SMOOTH(sigmoid, 0, D, D)
