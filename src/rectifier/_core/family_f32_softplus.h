@@ -265,16 +265,18 @@ RECT_INLINE float rect_softplus_f32(float x, const float *p)
 /*
  * sigmoid(beta x) = (y0 + lo) 2^kk, y0 + lo = N / D: D = 1 + e = d + dl (exact: d = fl(1 + e),
  * e <= 1), N = 1 where beta x >= 0 (kk = 0), else hf (1 + q) = nh + nl (Fast2Sum, |q| < 1;
- * hf = 1/2 where k < 0, kk = k + 1, so that N / D <= 1 everywhere and g N / D cannot
- * overflow). One vdivps: inv = fl(1/d), y0 = fl(nh inv) (within 2 ulps), lo = ((nh - y0 d) + nl
- * - y0 dl) inv with the residual nh - y0 d exact (FMA, or Dekker's product). e = fl(2^k (1 + q))
+ * hf = 2^max(k, -1), kk = min(k + 1, 0), or for the backward (below) hf = 2^max(k, -8),
+ * kk = min(k + 8, 0), so that N / D <= 1 everywhere and g N / D cannot overflow). One vdivps:
+ * inv = fl(1/d), y0 = fl(nh inv) (within 2 ulps; below: then times 1 - 2^-20, so lo > 0),
+ * lo = ((nh - y0 d) + nl - y0 dl) inv with the residual nh - y0 d exact (FMA, or Dekker's
+ * product; below, it is ~2^-20 of nh and the FMA rounds it: 2^-46 of it). e = fl(2^k (1 + q))
  * enters only D, whose sensitivity to it is e / (1 + e) <= 1/2. Errors of y0 + lo, relative:
  * q's rounding (< 2^-26 absolute: <= 0.36 u of 1 + q; only where beta x < 0), the exp
  * polynomial and reduction (< 0.1 u), e's rounding (0.5 u, times <= 1/2), lo's own error (2^-22
  * of lo: < 2^-44): <= 0.7 u.
  */
-RECT_INLINE float rect_sp_sigmoid(float x, float u, float nb, float xmax, int unit, float *ks,
-                                  int *pos, float *lo)
+RECT_INLINE float rect_sp_sigmoid(float x, float u, float nb, float xmax, int unit, int below,
+                                  float *ks, int *pos, float *lo)
 {
     float r1, b;
     const float q = rect_sp_exp(x, nb, xmax, unit, ks, &r1, &b);
@@ -284,12 +286,29 @@ RECT_INLINE float rect_sp_sigmoid(float x, float u, float nb, float xmax, int un
     const float dl = (1.0f - d) + e;
     const int p = u >= 0.0f;
     const float mh = 1.0f + q;
-    /* halved where k < 0 (then kk = k + 1): y <= 1 everywhere (g y cannot overflow) */
-    const float hf = rect_sp_maxpos(E, 0.5f); /* E = 2^k: 1 where k = 0, else 1/2 */
+    /* hf = 2^max(k, -1) (grad: kk = min(k + 1, 0)) or 2^max(k, -8) (backward: kk =
+       min(k + 8, 0)): y <= 1 everywhere (g y cannot overflow) */
+    const float hf = rect_sp_maxpos(E, below ? 0x1p-8f : 0.5f);
     const float nh = p ? 1.0f : hf * mh;
     const float nl = p ? 0.0f : hf * ((1.0f - mh) + q);
     *pos = p;
-    return rect_div_ff(nh, nl, d, dl, lo);
+    if (!below) {
+        return rect_div_ff(nh, nl, d, dl, lo);
+    }
+    /* rect_div_ff with its quotient lowered by 2^-20 (it is within 2^-22 of N / D), so that
+       lo > 0 (rect_sp_backward relies on it): the residual nh - y0 d (~2^-20 nh) is exact to
+       2^-46 of it, and lo's error stays ~2^-22 of lo, 2^-42 of y0 + lo */
+    const float inv = 1.0f / d;
+    const float y0 = (nh * inv) * (1.0f - 0x1p-20f);
+#if defined(__FMA__)
+    const float res = __builtin_fmaf(-y0, d, nh);
+#else
+    float pl;
+    const float pp = rect_two_prodf(y0, d, &pl);
+    const float res = (nh - pp) - pl; /* nh - pp exact (Sterbenz) */
+#endif
+    *lo = ((res + nl) - y0 * dl) * inv;
+    return y0;
 }
 
 /*
@@ -310,7 +329,7 @@ RECT_INLINE float rect_sp_grad(float x, float beta, float th, float xmax, int un
     float ks;
     int pos;
     float lo;
-    const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, &ks, &pos, &lo) + lo;
+    const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, 0, &ks, &pos, &lo) + lo;
     const float kk = rect_sp_minpos(ks + 1.0f, RECT_SHIFTER_F); /* min(k + 1, 0) */
     const float neg = (y * rect_sp_pow2(kk, 64)) * 0x1p-64f;
     return over ? 1.0f : (pos ? y : neg);
@@ -332,21 +351,26 @@ RECT_INLINE float rect_softplus_grad_f32(float x, const float *p)
 }
 
 /*
- * grad * sigmoid(beta x) = g (y0 + lo) 2^kk: fl(g y0 + g lo) (one FMA; g lo's own rounding is
- * 2^-24 of a term 2^-23 of the result), then times P1 P2 P3 = 2^kk, each a power of two in
- * [2^-100, 1] (kk >= -279), exact but where the result is subnormal (there the FMA's rounding,
- * 2^-24 relative, is at most half of the subnormal grid's 2^-149: <= 1 ulp in all). No
- * intermediate overflows (|y0 + lo| <= 1) or is subnormal where the result is not.
+ * grad * sigmoid(beta x) = g (y0 + lo) 2^kk (rect_sp_sigmoid's below form: y0 + lo <= 1,
+ * lo > 0, kk = min(k + 8, 0) >= -272): fl(g y0 + g lo) (one FMA; g lo's own rounding is 2^-24
+ * of a term ~2^-20 of the result), then times P1 = 2^max(kk, -126) and P2 = 2^(kk + 126) where
+ * kk < -126 (>= 2^-146: formed as a normal 2^(kk + 190) times 2^-64, exact), 1 elsewhere. One
+ * rounding where the result is normal (v P1 is then exact: P2 <= 1); where it is subnormal,
+ * v P1 may be too and round (0.5 of the subnormal grid, times P2 <= 1/2 where P2 then rounds
+ * again) besides the FMA's 2^-24 relative: <= 1 ulp + 0.7 u in all. (Before, 2^kk was three
+ * factors in [2^-100, 1] from kk = min(k + 1, 0): 12 more instructions per 16 lanes.)
  * Budget: 0.5 ulp + 0.7 u (rect_sp_sigmoid's error, whole: g moves the result's mantissa
  * anywhere). Measured worst (g ~ N(0, 4^2) per input): every float32 at beta = 1, threshold
  * 20: 1.041 ulp (AVX-512); stride 31 over the betas and thresholds above: <= 1.030; baseline
  * build, stride 31: 1.071 (beta 1), 1.016 (1e-3); tools/exhaustive_f32.py stride 101: 0.988;
- * huge, tiny, zero, inf and NaN grads: a randomized check against the float64 core (all betas
- * and thresholds above, 2^-20 and 2^20 included): <= 1.24 ulp on all three builds. Speed,
- * beta = 1: 0.99 ns/elem, the kernel it replaces 1.27 (0.78x). Where sigmoid < 2^-280 (beta x < -194.08) the result is 0, a NaN or inf grad
- * masked (as the double core); beyond the threshold it is the grad itself; a NaN or inf grad
- * elsewhere gives itself, and a zero grad its signed zero (sigmoid > 0; g y0 where g is not
- * finite and nonzero, since g y0 + g lo could be inf - inf, or +0 for g = -0).
+ * huge, tiny, zero, inf and NaN grads: a randomized check against the float64 core (44M
+ * points: the betas and thresholds above, +-2^-20, 2^20 and negative betas included):
+ * <= 1.22 ulp on all three builds. Speed, beta = 1: 77 instructions per 16 lanes (89 before),
+ * 0.87-0.90 ns/elem against 1.03-1.07 in the same runs (loaded machine). Where sigmoid < 2^-280
+ * (beta x < -194.08) the result is 0, a NaN or inf grad masked (as the double core); beyond
+ * the threshold it is the grad itself; elsewhere a NaN or inf grad gives itself and a zero
+ * grad its signed zero without a select: lo > 0, so g lo has g's sign (never inf - inf or
+ * -0 + +0), and inf times the powers of two stays inf.
  */
 RECT_INLINE float rect_sp_backward(float g, float x, float beta, float th, float xmax,
                                     int unit)
@@ -358,24 +382,22 @@ RECT_INLINE float rect_sp_backward(float g, float x, float beta, float th, float
     float ks;
     int pos;
     float lo;
-    const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, &ks, &pos, &lo);
-    const float kn = rect_sp_minpos(ks + 1.0f, RECT_SHIFTER_F); /* min(k + 1, 0) */
+    const float y = rect_sp_sigmoid(x, u, nb, xmax, unit, 1, &ks, &pos, &lo);
+    const float kn = rect_sp_minpos(ks + 8.0f, RECT_SHIFTER_F); /* min(k + 8, 0) */
     const float kk = pos ? RECT_SHIFTER_F : kn; /* kk + 1.5 2^23 */
-    /* 2^kk = P1 P2 P3, each in [2^-100, 1]: kk >= -279 */
+    /* 2^kk = P1 P2 (kk >= -272): P1 = 2^max(kk, -126), P2 = 2^(kk - that + 64) 2^-64, exact
+       (>= 2^-146) */
     uint32_t kb;
     memcpy(&kb, &kk, 4);
-    const int32_t k0 = (int32_t)kb - (int32_t)0x4B400000; /* kk */
-    const int32_t a = k0 > -100 ? k0 : -100, r = k0 - a;
-    const int32_t b2 = r > -100 ? r : -100, c = r - b2;
-    const float P1 = rect_asfloat((uint32_t)(a + 127) << 23);
-    const float P2 = rect_asfloat((uint32_t)(b2 + 127) << 23);
-    const float P3 = rect_asfloat((uint32_t)(c + 127) << 23);
-    const float v = ((rect_sp_fma(g, y, g * lo) * P1) * P2) * P3;
-    /* g y where g is 0, inf or NaN (y > 0, or NaN with x): g lo could make -0 +0 = +0 or an
-       inf - inf */
-    const float ag = fabsf(g);
-    const int zero = u < -194.08f, plain = ag > 0.0f && ag <= 3.40282347e38f;
-    return over ? g : (zero ? 0.0f : (plain ? v : g * y));
+    const int32_t ek = (int32_t)((kb << 23) + (127u << 23)); /* (kk + 127) << 23 */
+    const int32_t e1 = ek > (1 << 23) ? ek : (1 << 23);
+    const float P1 = rect_asfloat((uint32_t)e1);
+    const float P2 = rect_asfloat((uint32_t)(ek - e1 + (191 << 23))) * 0x1p-64f;
+    const float v = (rect_sp_fma(g, y, g * lo) * P1) * P2;
+    /* lo > 0 (rect_sp_sigmoid's below): g y0 + g lo is g's signed zero, inf or NaN where g
+       is one */
+    const int zero = u < -194.08f;
+    return over ? g : (zero ? 0.0f : v);
 }
 
 RECT_INLINE float rect_softplus_backward_f32(float g, float x, const float *p)
