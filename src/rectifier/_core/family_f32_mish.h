@@ -104,7 +104,7 @@ RECT_INLINE float rect_mish_f32(float x, const float *p)
     (void)p;
     float k;
     const float ax = fabsf(x);
-    const float q = rect_expf_q(-ax, -125.0f, 0.0f, &k);
+    const float q = rect_expf_q(-ax, -INFINITY, INFINITY, &k); /* no clamp: |x| > 125 is selected */
     const float P = rect_mish_pow2_64(k);
     const float z = (P + P * q) * 0x1p-64f;
     const float z2 = z + z;
@@ -130,7 +130,7 @@ RECT_INLINE float rect_mish_f32(float x, const float *p)
     const float res = ph + (pl + (mh * Fl + ml * F));
     const float r = copysignf(res * 0x1p-64f, x);
     const float xb = pos ? x : -0.0f;
-    return ax > 1e4f ? xb : r;
+    return ax > 125.0f ? xb : r;
 }
 
 /*
