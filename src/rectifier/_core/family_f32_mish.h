@@ -10,16 +10,20 @@
  *   a = 1 + 2z (x >= 0) or 2 + z (x < 0),
  *   D = a + 2z z (x >= 0) or 2 + z a (x < 0)   (= (1 + z)^2 + 1 with z = e^x below 0),
  *   tanh(softplus(x)) = a / D (x >= 0) or (1 + q) 2^k a / D (x < 0).
- * a and D are carried as float-float (a's rounding by Fast2Sum, D's by an fma, or rect_two_prodf
- * and Fast2Sum without FMA), quotients corrected once (rect_div_ff); z's own rounding is not
- * carried: z enters through a / D (whose sensitivity to z is at most 0.53) and, for the
- * derivative, through Omega (at most 0.83 outside the root interval), and it measured harmless
- * (below). Where z is below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly): no select.
+ * The forward writes a / D = 1 - h with h = n / D in [0, 0.4] (n = D - a), so the errors of h
+ * reach it damped and h needs no float-float numerator (its comment). The derivative carries a
+ * and D as float-float (a's rounding by Fast2Sum, D's by an fma, or rect_two_prodf and Fast2Sum
+ * without FMA), its quotient corrected once (rect_div_ff); z's own rounding is not carried: z
+ * enters through a / D (whose sensitivity to z is at most 0.53) and, for the derivative, through
+ * Omega (at most 0.83 outside the root interval), and it measured harmless (below). Where z is
+ * below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly): no select.
  *
  * Measured against the float64 core (every float32 input on AVX-512; every 31st bit pattern on
  * the baseline build, no FMA): see each core's comment. Speed (one thread, 1e5 elements,
- * AVX-512): forward 0.90, grad 1.45, backward 1.80 ns/elem, against 1.7, ~3.2 and ~3.3 for the
- * double cores (the same harness run: 0.55-0.65x of them).
+ * AVX-512, the loop of tools/exhaustive_f32_cores.c, best of 1500, 2 cores shared with 4 other
+ * jobs): forward 0.78-0.82 ns/elem (0.85x of the a / D float-float form it replaced, 0.92-0.95
+ * in the same runs; 60 vector instructions per 16 lanes against 77), grad ~1.48, backward ~1.76
+ * (123 and 153 instructions: see rect_mish_der_f32 for where they go).
  */
 #ifndef RECTIFIER_FAMILY_F32_MISH_H
 #define RECTIFIER_FAMILY_F32_MISH_H
@@ -95,9 +99,10 @@ RECT_INLINE float rect_mish_pow2_64(float k)
  * rounding 0.5 ulp: < 1.94 ulp by this bound, which falls fast with |x| (h / (1 - h)).
  * Measured 1.22 ulp (AVX-512, every input; at x = -0.229) and 1.54 on the baseline build (every
  * 101st pattern: there n and z each round twice, not within this bound; see the stride-31 run in
- * the commit). The limits: |x| > 1e4 gives x (x >= 0: +inf included) or -0 (below -125 the exp is
- * clamped, and x S could overflow above 2^64); the sign of x is copied onto the result, so -0
- * gives -0 and an underflow below 0 gives -0 with no select.
+ * the commit). The limits: |x| > 125 gives x (x >= 0: +inf included; mish(x) rounds to x from
+ * x ~ 9) or -0 (the true value rounds to -0 below x ~ -109), which also lets the exp run
+ * unclamped (its k and q are garbage beyond 125, discarded); the sign of x is copied onto the
+ * result, so -0 gives -0 and an underflow below 0 gives -0 with no select. NaN passes (x S).
  */
 RECT_INLINE float rect_mish_f32(float x, const float *p)
 {
