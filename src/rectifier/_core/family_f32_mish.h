@@ -20,10 +20,10 @@
  *
  * Measured against the float64 core (every float32 input on AVX-512; every 31st bit pattern on
  * the baseline build, no FMA): see each core's comment. Speed (one thread, 1e5 elements,
- * AVX-512, the loop of tools/exhaustive_f32_cores.c, best of 1500, 2 cores shared with 4 other
- * jobs): forward 0.78-0.82 ns/elem (0.85x of the a / D float-float form it replaced, 0.92-0.95
- * in the same runs; 60 vector instructions per 16 lanes against 77), grad ~1.48, backward ~1.76
- * (123 and 153 instructions: see rect_mish_der_f32 for where they go).
+ * AVX-512, best of 1500 interleaved runs, 2 cores shared with 4 other jobs): forward
+ * 0.76-0.82 ns/elem (0.85x of the a / D float-float form it replaced, 0.89-0.95 in the same
+ * runs; 60 vector instructions per 16 lanes against 77), grad ~1.45, backward ~1.72 (128 and
+ * 153 instructions).
  */
 #ifndef RECTIFIER_FAMILY_F32_MISH_H
 #define RECTIFIER_FAMILY_F32_MISH_H
@@ -97,9 +97,8 @@ RECT_INLINE float rect_mish_pow2_64(float k)
  * and z's rounding (< u) times their sensitivities (0.53 for q through m and h together below 0,
  * 0.47 for z through h; 0.53 for both above 0): < 0.77 u; the float-float steps < 2^-40; the last
  * rounding 0.5 ulp: < 1.94 ulp by this bound, which falls fast with |x| (h / (1 - h)).
- * Measured 1.22 ulp (AVX-512, every input; at x = -0.229) and 1.54 on the baseline build (every
- * 101st pattern: there n and z each round twice, not within this bound; see the stride-31 run in
- * the commit). The limits: |x| > 125 gives x (x >= 0: +inf included; mish(x) rounds to x from
+ * Measured 1.28 ulp (AVX-512, every input; at x = -0.238) and 1.58 on the baseline build (every
+ * 31st pattern, at x = -0.234: there n and z each round twice, outside this bound's terms). The limits: |x| > 125 gives x (x >= 0: +inf included; mish(x) rounds to x from
  * x ~ 9) or -0 (the true value rounds to -0 below x ~ -109), which also lets the exp run
  * unclamped (its k and q are garbage beyond 125, discarded); the sign of x is copied onto the
  * result, so -0 gives -0 and an underflow below 0 gives -0 with no select. NaN passes (x S).
