@@ -10,16 +10,20 @@
  *   a = 1 + 2z (x >= 0) or 2 + z (x < 0),
  *   D = a + 2z z (x >= 0) or 2 + z a (x < 0)   (= (1 + z)^2 + 1 with z = e^x below 0),
  *   tanh(softplus(x)) = a / D (x >= 0) or (1 + q) 2^k a / D (x < 0).
- * a and D are carried as float-float (a's rounding by Fast2Sum, D's by an fma, or rect_two_prodf
- * and Fast2Sum without FMA), quotients corrected once (rect_div_ff); z's own rounding is not
- * carried: z enters through a / D (whose sensitivity to z is at most 0.53) and, for the
- * derivative, through Omega (at most 0.83 outside the root interval), and it measured harmless
- * (below). Where z is below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly): no select.
+ * The forward writes a / D = 1 - h with h = n / D in [0, 0.4] (n = D - a), so the errors of h
+ * reach it damped and h needs no float-float numerator (its comment). The derivative carries a
+ * and D as float-float (a's rounding by Fast2Sum, D's by an fma, or rect_two_prodf and Fast2Sum
+ * without FMA), its quotient corrected once (rect_div_ff); z's own rounding is not carried: z
+ * enters through a / D (whose sensitivity to z is at most 0.53) and, for the derivative, through
+ * Omega (at most 0.83 outside the root interval), and it measured harmless (below). Where z is
+ * below 2^-64 it is simply tiny or 0 (a = c1 and D = b0 exactly): no select.
  *
  * Measured against the float64 core (every float32 input on AVX-512; every 31st bit pattern on
  * the baseline build, no FMA): see each core's comment. Speed (one thread, 1e5 elements,
- * AVX-512): forward 0.90, grad 1.45, backward 1.80 ns/elem, against 1.7, ~3.2 and ~3.3 for the
- * double cores (the same harness run: 0.55-0.65x of them).
+ * AVX-512, best of 1500 interleaved runs, 2 cores shared with 4 other jobs): forward
+ * 0.76-0.82 ns/elem (0.85x of the a / D float-float form it replaced, 0.89-0.95 in the same
+ * runs; 60 vector instructions per 16 lanes against 77), grad ~1.45, backward ~1.72 (128 and
+ * 153 instructions).
  */
 #ifndef RECTIFIER_FAMILY_F32_MISH_H
 #define RECTIFIER_FAMILY_F32_MISH_H
@@ -77,33 +81,60 @@ RECT_INLINE float rect_mish_pow2_64(float k)
 }
 
 /*
- * mish(x) = x a / D (x >= 0) or x (1 + q) a / D 2^k (x < 0): m = x or x (1 + q) as mh + ml
- * (rect_mish_mul1p), N = m a as Nh + Nl (two_prod, a's and m's low parts), the quotient
- * corrected once (rect_div_ff), 2^k applied as (res P) 2^-64 (exact but where the result is
- * subnormal: the one rounding there). Budget: q < 0.45 u (times the sensitivity of x e^x a / D to
- * e^x, in [0.53, 1]); z's rounding < u times 0.53 (the same z in a and D); the float-float steps
- * < 2^-40; res = r + rl the last rounding: <= 0.5 ulp + 1 u by this bound; measured 1.12 ulp
- * (AVX-512, every input; at x = -82.13) and 1.12 (baseline). The limits: x < -1e4 gives -0 (below x = -125 the exp is clamped
- * and the value rounds to -0 anyway; -inf would make inf - inf), x > 1e4 gives x (+inf), and
- * x = +-0 gives x (the residual's fma would give +0 for -0).
+ * mish(x) = m (1 - h), m = x (x >= 0) or x e^x = x (1 + q) 2^k (x < 0), and 1 - h = a / D the
+ * factor above with the small part split off: h = n / (n + a), n = 2z^2 or z + z^2, so h is in
+ * [0, 0.4] for both signs and its error reaches the result damped by h / (1 - h) <= 2/3 (at
+ * x = 0; 0.16 at |x| = 1). n = fma(z, w, v) (w = 2z or z, v = 0 or z), a = c1 + w rounded,
+ * D = n + a with its rounding carried (Fast2Sum: a >= n), h = n inv (inv = 1/D, the one
+ * division) corrected by the residual e = n - h D (exact with FMA), so 1 - h = F + Fl to ~2^-40
+ * of n / (n + a) for the rounded n and a (Fl by Fast2Sum: F >= 1/2). m is prescaled by
+ * S = 2^64 (x >= 0) or 2^(k + 64) (x < 0), so m = mh + ml (rect_mish_mul1p: exact with FMA)
+ * and the low parts of m (F + Fl) stay far from the subnormal range (a tiny x would lose them:
+ * 1.8 ulp at x = 2^-125 on the baseline build without the prescale); the result is
+ * (m F as float-float) 2^-64, one rounding, and the only one where the result is subnormal.
+ * Budget at x -> 0 (z -> 1, the worst damping): n's rounding < u times d ln h / d ln n = 1 - h
+ * = 0.6, times 2/3: 0.4 u; a's < 0.67 u times 0.6 times 2/3: 0.27 u; e^x's error (q < 0.45 u)
+ * and z's rounding (< u) times their sensitivities (0.53 for q through m and h together below 0,
+ * 0.47 for z through h; 0.53 for both above 0): < 0.77 u; the float-float steps < 2^-40; the last
+ * rounding 0.5 ulp: < 1.94 ulp by this bound, which falls fast with |x| (h / (1 - h)).
+ * Measured 1.28 ulp (AVX-512, every input; at x = -0.238) and 1.58 on the baseline build (every
+ * 31st pattern, at x = -0.234: there n and z each round twice, outside this bound's terms). The limits: |x| > 125 gives x (x >= 0: +inf included; mish(x) rounds to x from
+ * x ~ 9) or -0 (the true value rounds to -0 below x ~ -109), which also lets the exp run
+ * unclamped (its k and q are garbage beyond 125, discarded); the sign of x is copied onto the
+ * result, so -0 gives -0 and an underflow below 0 gives -0 with no select. NaN passes (x S).
  */
 RECT_INLINE float rect_mish_f32(float x, const float *p)
 {
     (void)p;
-    float k, nl, al, Dh, Dl, t, rl;
-    const float q = rect_expf_q(-fabsf(x), -125.0f, 0.0f, &k);
+    float k;
+    const float ax = fabsf(x);
+    const float q = rect_expf_q(-ax, -INFINITY, INFINITY, &k); /* no clamp: |x| > 125 is selected */
     const float P = rect_mish_pow2_64(k);
-    const int pos = x >= 0.0f;
     const float z = (P + P * q) * 0x1p-64f;
-    const float a = rect_mish_ad(z, pos, &al, &Dh, &Dl);
-    const float mh = rect_mish_mul1p(x, q, &nl);
-    const float m = pos ? x : mh, ml = pos ? 0.0f : nl;
-    const float Nh = rect_two_prodf(m, a, &t);
-    const float Nl = t + (m * al + ml * a);
-    const float r = rect_div_ff(Nh, Nl, Dh, Dl, &rl);
-    const float res = r + rl;
-    const float neg = (res * P) * 0x1p-64f;
-    return x < -1e4f ? -0.0f : ((x > 1e4f || x == 0.0f) ? x : (pos ? res : neg));
+    const float z2 = z + z;
+    /* the per-sign operands, selected together: GCC threads the code between two tests of the
+       same sign into both arms (a second division) where a later select tests it again */
+    const int pos = x >= 0.0f;
+    const float w = pos ? z2 : z;
+    const float c1 = pos ? 1.0f : 2.0f;
+    const float qq = pos ? 0.0f : q;
+    const float S = pos ? 0x1p64f : P;
+    const float n = z * w + (z2 - w);
+    const float a = c1 + w;
+    const float D = n + a;
+    const float Dl = (a - D) + n;
+    const float inv = 1.0f / D;
+    const float h = n * inv;
+    const float e = n - h * D;
+    const float F = 1.0f - h;
+    const float Fl = ((1.0f - F) - h) - (e - h * Dl) * inv;
+    float ml, pl;
+    const float mh = rect_mish_mul1p(x * S, qq, &ml);
+    const float ph = rect_two_prodf(mh, F, &pl);
+    const float res = ph + (pl + (mh * Fl + ml * F));
+    const float r = copysignf(res * 0x1p-64f, x);
+    const float xb = pos ? x : -0.0f;
+    return ax > 125.0f ? xb : r;
 }
 
 /*
