@@ -50,16 +50,14 @@ RECT_INLINE float rect_silu_f32(float x, const float *p)
     const float k = kt - RECT_SHIFTER_F;
     const float t = a - k * 0.693359375f; /* exact: k has <= 9 bits */
     const float r = t + k * 2.12194440e-4f;
-    const float rl = (t - r) + k * 2.12194440e-4f;
     /* k from the shifter's low bits (defined for every input; clamped: x beyond +-110 is
        selected below, and NaN passes through q), then exponents kept shifted by 23 bits */
     uint32_t kb;
     memcpy(&kb, &kt, 4);
     int32_t ik = (int32_t)(kb - 0x4B400000u);
-    ik = ik < -160 ? -160 : (ik > 160 ? 160 : ik);
+    ik = ik < -126 ? -126 : (ik > 160 ? 160 : ik);
     ik = RECT_SILU_SH(ik);
-    int32_t iB = ik < 0 ? ik : 0;
-    iB = iB < RECT_SILU_SH(-126) ? RECT_SILU_SH(-126) : iB;
+    const int32_t iB = ik < 0 ? ik : 0;
     const int32_t nk = -ik;
     const int32_t j = nk < 0 ? nk : 0;
     const int32_t mk = ik < nk ? ik : nk; /* -|k| */
@@ -69,13 +67,12 @@ RECT_INLINE float rect_silu_f32(float x, const float *p)
     const float T = RECT_SILU_E(mk > c ? mk : c);
     const float S = RECT_SILU_E(j + RECT_SILU_SH(33));
     const float X = A * B - T; /* 0 but where k >= 24: A - 2^-23 */
-    float pp = 1.0f / 5040.0f;
-    pp = pp * r + 1.0f / 720.0f;
-    pp = pp * r + 1.0f / 120.0f;
-    pp = pp * r + 1.0f / 24.0f;
-    pp = pp * r + 1.0f / 6.0f;
-    pp = pp * r + 0.5f;
-    const float q = r + ((r * r) * pp + (X + (rl + rl * r)));
+    float pp = 0.0013814539415761828f;
+    pp = pp * r + 0.00836874544620514f;
+    pp = pp * r + 0.04166838899254799f;
+    pp = pp * r + 0.1666652113199234f;
+    pp = pp * r + 0.4999999403953552f;
+    const float q = r + ((r * r) * pp + X);
     const float d = B * q + (1.0f + T);
     const float y = ((x / d) * S) * 0x1p-33f;
     const float lo = x < -110.0f ? -0.0f : y;
