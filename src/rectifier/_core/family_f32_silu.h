@@ -100,37 +100,29 @@ RECT_INLINE float rect_silu_f32(float x, const float *p)
 RECT_INLINE double rect_silu_expn(double x)
 {
     const double a = -x;
-    const double kt = a * 1.4426950408889634 + 0x1.8p52;
-    const double k = kt - 0x1.8p52;
+    /* the shifter carries the exponent bias: kt's low bits are k + 1023 */
+    const double kt = a * 1.4426950408889634 + (0x1.8p52 + 1023.0);
+    const double k = kt - (0x1.8p52 + 1023.0);
     const double r = a - k * 0.6931471805599453;
-    double p = 0.0013836778022331805;
-    p = p * r + 0.008374856984266097;
-    p = p * r + 0.041668228969247406;
-    p = p * r + 0.1666641968179767;
-    p = p * r + 0.4999999205482595;
-    p = p * r + 1.0000000364306243;
-    p = p * r + 1.0000000005564582;
+    double p = 0.0013619180504618902;
+    p = p * r + 0.008367747320273913;
+    p = p * r + 0.041671785305239746;
+    p = p * r + 0.16666525401784907;
+    p = p * r + 0.4999997875397469;
+    p = p * r + 1.000000005287842;
+    p = p * r + 1.000000001088278;
     uint64_t kb;
     memcpy(&kb, &kt, 8);
-    return rect_asdouble((kb << 52) + ((uint64_t)1023 << 52)) * p; /* 2^k: k's low bits */
+    return rect_asdouble(kb << 52) * p; /* 2^k: k + 1023 from kt's low bits */
 }
 
-#define RECT_SILU_WIN 0x1p-5
 RECT_INLINE double rect_silu_der_d(float xf)
 {
     const double x = (double)xf;
     const double E = rect_silu_expn(x);
-    const double N = E * (1.0 + x) + 1.0;
     const double d = 1.0 + E;
-    const double f = N / (d * d);
-    const double t = x - RECT_ROOT_SILU_HI;
-    double c = rect_root_silu_d[4];
-    c = c * t + rect_root_silu_d[3];
-    c = c * t + rect_root_silu_d[2];
-    c = c * t + rect_root_silu_d[1];
-    c = c * t + rect_root_silu_d[0];
-    const double w = t * c + (-RECT_ROOT_SILU_LO * rect_root_silu_d[0]);
-    return fabs(t) < RECT_SILU_WIN ? w : f;
+    const double N = E * x + d;
+    return N / (d * d);
 }
 
 RECT_INLINE float rect_silu_grad_f32(float x, const float *p)
