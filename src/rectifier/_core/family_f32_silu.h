@@ -50,21 +50,21 @@ RECT_INLINE float rect_silu_f32(float x, const float *p)
     const float k = kt - RECT_SHIFTER_F;
     const float t = a - k * 0.693359375f; /* exact: k has <= 9 bits */
     const float r = t + k * 2.12194440e-4f;
-    /* k from the shifter's low bits (defined for every input; clamped: x beyond +-110 is
-       selected below, and NaN passes through q), then exponents kept shifted by 23 bits */
+    /* k << 23 from the shifter's bits: kt's are 0x4B400000 + k, and 0x4B400000 << 23 vanishes
+       mod 2^32 (defined for every input: x beyond +-110 is selected below, and NaN passes
+       through q); k >= -126 (x <= 87.7: beyond, 2^-126 e^r still leaves x / d = x), and every
+       exponent is kept shifted by 23 bits */
     uint32_t kb;
     memcpy(&kb, &kt, 4);
-    int32_t ik = (int32_t)(kb - 0x4B400000u);
-    ik = ik < -126 ? -126 : (ik > 160 ? 160 : ik);
-    ik = RECT_SILU_SH(ik);
+    int32_t ik = (int32_t)(kb << 23);
+    ik = ik < RECT_SILU_SH(-126) ? RECT_SILU_SH(-126) : ik;
     const int32_t iB = ik < 0 ? ik : 0;
-    const int32_t nk = -ik;
+    const int32_t nk = (int32_t)(0u - (uint32_t)ik);
     const int32_t j = nk < 0 ? nk : 0;
-    const int32_t mk = ik < nk ? ik : nk; /* -|k| */
-    const int32_t c = iB < RECT_SILU_SH(-23) ? iB : RECT_SILU_SH(-23);
+    const int32_t cT = nk > RECT_SILU_SH(-23) ? nk : RECT_SILU_SH(-23);
     const float B = RECT_SILU_E(iB);
     const float A = RECT_SILU_E(j < RECT_SILU_SH(-126) ? RECT_SILU_SH(-126) : j);
-    const float T = RECT_SILU_E(mk > c ? mk : c);
+    const float T = RECT_SILU_E(ik < cT ? ik : cT); /* 2^-|k|, at least 2^-23 where k > 0 */
     const float S = RECT_SILU_E(j + RECT_SILU_SH(33));
     const float X = A * B - T; /* 0 but where k >= 24: A - 2^-23 */
     float pp = 0.0013814539415761828f;
