@@ -38,8 +38,9 @@
  * |r| are small or B Q / d is (k <= 0: B Q / d < 0.59; k = 1: d >= 1.2; k = 2, d in [1, 1.25):
  * 1 + q's error <= 0.37 u of d; k >= 3: |q|, |r| < 0.25, so 0.28 u), so the sum stays
  * <= 1.4 u + 0.5 ulp = 1.9 ulp (case by case; the exhaustive run below is the proof).
- * Measured worst: 1.68 ulp (AVX-512, every float32) and 1.62 on the baseline build (every 31st;
- * no FMA: B q is exact, a power of two times q, so d still rounds once; k C2 rounds, < 0.02 u).
+ * Measured worst: 1.69 ulp at x = -91.16 (AVX-512, every finite float32), 1.68 on AVX2 and 1.62
+ * on the baseline build (every 31st; no FMA: B q is exact, a power of two times q, so d still
+ * rounds once; k C2 rounds, < 0.02 u); tools/exhaustive_f32.py at stride 101: 1.64.
  * The carried reduction error and the degree-7 Taylor it had cost 7 more vector ops (53) for
  * a worst of 1.62 ulp. Beyond |x| = 110 the limits: x, or -0 (silu(-110) < 2^-150).
  * (The form it replaces, x (1 + q) / (1 + z) in float-float, measured 0.88 ulp at 1.7x the cost.)
@@ -99,9 +100,9 @@ RECT_INLINE float rect_silu_f32(float x, const float *p)
  * x0 too: N >= 4.59 |x - x0| >= 6e-8 (the float nearest x0 is 1.3e-8 from it), so d's and
  * P's roundings stay < 0.25 u. Budget: < 0.4 u before the last rounding (0.5 ulp); the
  * backward's g f' rounds in double (2^-53) and then once to float, subnormal results included
- * (double's range holds g f' down to 2^-429: no scaling). Measured worst 0.61 ulp (grad) and
- * 0.62 ulp (backward, g ~ N(0, 4^2)) on every float32 (AVX-512), the same on the baseline build
- * (every 31st). Beyond: f' = 1 above x = 700; below x = -300, -0 (f' < 0 there, and rounds to
+ * (double's range holds g f' down to 2^-429: no scaling). Measured worst 0.62 ulp (grad) and
+ * 0.62 ulp (backward, g ~ N(0, 4^2)) on every 7th float32 and every float32 in [-2, -1]
+ * (AVX-512), 0.61 and 0.62 on the baseline build (every 31st). Beyond: f' = 1 above x = 700; below x = -300, -0 (f' < 0 there, and rounds to
  * 0), and +0 below -1e4 as the double core; backward 0 below x = -199.37135
  * (f' < 2^-280: a NaN or inf grad masked, as the double core), g above 700.
  * 54 vector ops per 16 lanes (79 with the root polynomial's window, |x - x0| < 2^-5, and a
