@@ -101,8 +101,8 @@ RECT_INLINE float rect_silu_f32(float x, const float *p)
  * P's roundings stay < 0.25 u. Budget: < 0.4 u before the last rounding (0.5 ulp); the
  * backward's g f' rounds in double (2^-53) and then once to float, subnormal results included
  * (double's range holds g f' down to 2^-429: no scaling). Measured worst 0.62 ulp (grad) and
- * 0.62 ulp (backward, g ~ N(0, 4^2)) on every 7th float32 and every float32 in [-2, -1]
- * (AVX-512), 0.61 and 0.62 on the baseline build (every 31st). Beyond: f' = 1 above x = 700; below x = -300, -0 (f' < 0 there, and rounds to
+ * 0.62 ulp (backward, g ~ N(0, 4^2)) on every float32 (AVX-512), 0.61 and 0.62 on the
+ * baseline build (every 31st). Beyond: f' = 1 above x = 700; below x = -300, -0 (f' < 0 there, and rounds to
  * 0), and +0 below -1e4 as the double core; backward 0 below x = -199.37135
  * (f' < 2^-280: a NaN or inf grad masked, as the double core), g above 700.
  * 54 vector ops per 16 lanes (79 with the root polynomial's window, |x - x0| < 2^-5, and a
