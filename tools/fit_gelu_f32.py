@@ -32,12 +32,17 @@ def gelu_der(x):
     return mp.erfc(-x / SQ2) / 2 + x * mp.exp(-x * x / 2) / SQ2PI
 
 
-def fit_f32(f, lo, hi, deg, center, npts=600):
+def l_of_s(s):
+    """L(s) = ln(2 G(s)): the forward's exponent term (|L| < 0.17)."""
+    return mp.log(2 * g_of_s(s))
+
+
+def fit_f32(f, lo, hi, deg, center, npts=600, absolute=False):
     k = np.arange(npts)
     xs = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (k + 0.5) / npts)
     ys = np.array([float(f(mp.mpf(x))) for x in xs])
     vand = np.vander(xs - center, deg + 1, increasing=True)
-    w = 1 / np.abs(ys)
+    w = np.ones(npts) if absolute else 1 / np.abs(ys)
     fixed: list[float] = []
     for j in range(deg + 1):
         resid = ys - (vand[:, :j] @ np.array(fixed) if j else 0)
@@ -46,8 +51,11 @@ def fit_f32(f, lo, hi, deg, center, npts=600):
     coef = np.array(fixed)
     xd = np.linspace(lo, hi, 4000)
     yd = np.array([float(f(mp.mpf(x))) for x in xd])
-    err = np.max(np.abs(np.polyval(coef[::-1], xd - center) / yd - 1))
+    pd = np.polyval(coef[::-1], xd - center)
+    err = np.max(np.abs(pd - yd)) if absolute else np.max(np.abs(pd / yd - 1))
     h = float(np.float32(coef[0]))
+    if absolute:  # c0 in float: |L(centre)| < 0.05, its rounding < 2^-29
+        return [h] + [float(v) for v in coef[1:]], err
     table = [h, float(np.float32(coef[0] - h))] + [float(v) for v in coef[1:]]
     return table, err
 
@@ -87,6 +95,10 @@ def show(name, table, err):
 def main() -> None:
     show("rect_gelu_g_tail (s < 0.4, t = s - 1/4)", *fit_f32(g_of_s, 1 / 21, 0.4, 9, 0.25))
     show("rect_gelu_g_head (s >= 0.4, t = s - 3/4)", *fit_f32(g_of_s, 0.4, 1.0, 9, 0.75))
+    show("rect_gelu_l_tail (s < 0.4, t = s - 1/4; absolute error)",
+         *fit_f32(l_of_s, 1 / 17, 0.4, 9, 0.25, absolute=True))
+    show("rect_gelu_l_head (s >= 0.4, t = s - 3/4; absolute error)",
+         *fit_f32(l_of_s, 0.4, 1.0, 9, 0.75, absolute=True))
     x0 = mp.findroot(gelu_der, mp.mpf("-0.7518"))
     x0h = float(np.float32(float(x0)))
     x0l = float(np.float32(float(x0 - x0h)))

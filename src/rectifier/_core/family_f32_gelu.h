@@ -79,7 +79,8 @@ RECT_INLINE float rect_gelu_m(float a, float *ml)
     const float ph = rect_two_prodf(m, d, &pl);
     const float rho = (a - ph) - pl; /* a - ph exact (Sterbenz), the sum is the exact remainder */
 #endif
-    *ml = (rho - m * dl) * (1.0f - m); /* 1/d = 1 - m */
+    const float e = rho - m * dl;
+    *ml = e - e * m; /* e/d, 1/d = 1 - m */
     return m;
 }
 
@@ -121,35 +122,79 @@ RECT_INLINE float rect_gelu_aq(float a, float *lo)
     return xh;
 }
 
+/* L = ln(2 G(s)) = ln(2 Q(a) (1 + a)) as a function of m = a/(1 + a) = 1 - s, for the
+   forward, which multiplies nothing by G: L is in [-0.170, 0.050], one polynomial of degree 15
+   in t = m - 15/32 on 0 <= m <= 16/17, fitted for absolute error (tools/fit_gelu_f32.py):
+   4.3e-9. */
+static const float rect_gelu_l[16] = {
+    0.0478389263f, -0.0642732829f, -0.552931666f, -0.569184005f, -0.346307993f, 0.0467148274f,
+    0.529639781f, 0.946093559f, 0.949643373f, 0.621610582f, 1.28009605f, -0.0601945855f,
+    -10.8284769f, -13.9477234f, 11.3584614f, 20.4465218f};
+
+/* L(m + ml) + c for a constant c added where the polynomial adds its own (so L is never
+   rounded alone), in four parts in t^4 (depth 6 with t^2 and t^4): the chain starts right after
+   the division, and L'(m) ml joins c (L' as a quadratic in t, within 0.032 of it). */
+RECT_INLINE float rect_gelu_lsum(float m, float ml, float c)
+{
+    const float *q = rect_gelu_l;
+    const float t = m - 0.46875f;
+    const float t2 = t * t, t4 = t2 * t2;
+    const float d = (-1.42402f * t - 1.19873f) * t - 0.0722593f; /* L'(m) */
+    const float p0 = ((q[12] * t4 + q[8]) * t4 + q[4]) * t4 + (q[0] + (d * ml + c));
+    const float p1 = ((q[13] * t4 + q[9]) * t4 + q[5]) * t4 + q[1];
+    const float p2 = ((q[14] * t4 + q[10]) * t4 + q[6]) * t4 + q[2];
+    const float p3 = ((q[15] * t4 + q[11]) * t4 + q[7]) * t4 + q[3];
+    return t2 * (p3 * t + p2) + (p1 * t + p0);
+}
+
 /* gelu(x) = x Phi(x) = max(x, 0) - F, F = a Q(a) e^{-a^2/2} = x Phi(-|x|), a = |x| (for x > 0,
-   Phi(x) = 1 - Phi(-x)). F = (xh + xl)(1 + r + w) 2^k = xh + tt: tt = xh (r + w) + xl (1 + r + w)
-   is 0.43 F at most (r = -ln2/2), so its one rounding costs < 0.45 2^-24 of F; with G's 7.3e-9
-   fit and v's rounding (0.25 2^-24), the v' ml approximation (above), exp's 3.7e-9, the error of
-   xh + tt before its rounding is within ~1.3 2^-24 of F (bound; ~0.7 measured), and xh + tt
-   rounds once (0.5 ulp). For x > 0, F (rounded, F < x/2 <= gelu(x)) and x - F rounds once more.
-   Measured worst, every float32: 1.333 ulp on AVX-512 (x = -7.415). No FMA (baseline): 1.500,
-   at 2^-126 <= |x| < 2^-123 only (m g0 is subnormal there and Dekker's split underflows: one more
-   half ulp), <= 1.43 elsewhere. */
+   Phi(x) = 1 - Phi(-x)), and a Q(a) = m G(s) = (m/2) e^{L(s)}: F = (m + ml)/2 e^{-a^2/2 + L}.
+   So G costs no product: L joins the exponent, -a^2/2 + L = A + l + L = k ln2 + r + rl.
+   The loop is bound by its dependency chain more than by its ~75 operations, so k comes from A
+   alone (shifted by L's mid-range: the reduction runs beside L's polynomial, |r| < 0.46, exp's
+   polynomial one degree more) and the tail after L is short: r, then e^r - 1 - r = r^2 p(r),
+   then tt = m r^2 p + (m r + m rl + ml (1 + r)) in one step, scaled, rounded once.
+   Error (units of 2^-24 of F): L's fit 0.1 and roundings (L, kc: |L| < 0.17, < 0.25 together),
+   L' ml approximated by L'(sc) ml (< 0.2), r's low part rl exact (Fast2Sum), p's fit 1e-9,
+   tt's rounding (|tt| < 0.6 F: < 0.6), then m + tt rounds once (0.5 ulp). For x > 0, F (rounded,
+   F < x/2 <= gelu(x)) and x - F rounds once more. */
 RECT_INLINE float rect_gelu_f32(float x, const float *p)
 {
     (void)p;
     const float ax = fabsf(x);
-    const float a = ax > 16.0f ? 16.0f : ax;
-    float k, w, xl;
-    const float r = rect_gelu_gauss(a, &k, &w);
-    const float xh = rect_gelu_aq(a, &xl);
-    const float t1 = xh * w + xl * ((1.0f + r) + w);
-    const float tt = xh * r + t1;
-    const float neg = ((xh + tt) * rect_asfloat((uint32_t)((int32_t)k + 191) << 23)) * -0x1p-64f;
-    const float pos = x + neg; /* F = -neg is exact (k >= -13 wherever it matters, x < 6) */
-    /* subnormal x: x/2 + x^2/sqrt(2 pi) is x/2 rounded, the square term breaking ties (up for
-       x > 0, toward 0 below); the products above would round at every step */
-    const float sub = x * (x >= 0.0f ? 0.50000006f : 0.49999997f);
-    /* x = +-0: F = +0, x - F = x; x > 16: F < 2^-170 (a is clamped), x - F = x */
-    const float main = x >= 0.0f ? pos : neg;
-    return ax < 0x1p-126f ? sub : main;
+    /* a = min(|x|, 16) as an integer min of the bits (NaN -> 16; the last select passes x): a
+       select here lets GCC 12 fold a = 16 into every later step and blend each one */
+    uint32_t ab;
+    memcpy(&ab, &ax, 4);
+    ab = ab < 0x41800000u ? ab : 0x41800000u;
+    const float a = rect_asfloat(ab);
+    float l, ml;
+    const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
+    const float m = rect_gelu_m(a, &ml);
+    /* k = round(A/ln2 - 0.135), so r = A + L - k ln2 is in [-0.43, 0.50] (L in [-0.170, 0.050])
+       and k = -1 from A <= -0.253 on: A - k C1 is exact (k C1 has 17 bits; Sterbenz from
+       A <= -0.347, and for -0.347 < A <= -0.25, A and r1 < 1/2 are multiples of 2^-25) */
+    const float kf = ((A * 1.44269504088896341f - 0.135f) + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = A - kf * 0.693359375f;
+    const float kc = rect_gelu_lsum(m, ml, kf * 2.12194440e-4f + l); /* L + k C2 + l */
+    const float r = r1 + kc;
+    const float rl = (r1 - r) + kc;
+    /* e^r = 1 + r + r^2 pe(r), -0.43 <= r <= 0.50: 1.03e-9; pe in pairs (depth 3, no extra
+       operation) */
+    const float r2 = r * r;
+    const float pe = ((0.000203586649f * r + 0.00139701599f) * r2 +
+                      (0.00833235122f * r + 0.0416660234f)) * r2 + (0.166666701f * r + 0.5f);
+    /* tt = m r + Z, m r exact in the fma: rounding an operand of tt's size costs ~0.5 ulp */
+    const float Z = (m * r2) * pe + (m * rl + (ml * r + ml));
+    const float tt = m * r + Z;
+    /* F = (m + tt) 2^(k - 1): 2^(k + 63) is a normal power (k >= -186), 2^-64 rounds once */
+    const float sc = rect_asfloat((uint32_t)((int32_t)kf + 190) << 23);
+    const float neg = (tt * sc + m * sc) * -0x1p-64f;
+    /* F = -neg is exact (k >= -13 wherever it matters, x < 6). x = +-0: F = +0, x - F = x;
+       x > 16: F < 2^-170 (a is clamped), x - F = x; NaN: x + neg. Subnormal x: m = a,
+       F = a/2 rounded once (r ~ 0), x - F or -F: within half an ulp of x/2 + x^2/sqrt(2 pi). */
+    return x < 0.0f ? neg : x + neg;
 }
-
 
 /* ---- gelu' = Phi(x) + x phi(x), and g gelu' ------------------------------------------------
    x < 0 (a = -x): E D(a), D = Q(a) - a/sqrt(2 pi); x > 0: 1 - E D(a); E = e^{-a^2/2}. D is
