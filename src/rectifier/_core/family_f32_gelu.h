@@ -48,13 +48,11 @@ RECT_INLINE float rect_gelu_gauss(float a, float *k, float *w)
     const float kc = kf * 2.12194440e-4f + l; /* |kc| < 0.07, its rounding < 2^-28 */
     const float r = r1 + kc;
     const float rl = (r1 - r) + kc; /* Fast2Sum (|kc| < 0.07 is small or r1 is) */
-    float p = 0.00138621067f;
-    p = p * r + 0.00836743787f;
-    p = p * r + 0.0416672565f;
-    p = p * r + 0.166665345f;
-    p = p * r + 0.5f;
+    const float r2 = r * r; /* p in pairs: depth 3, no extra operation */
+    const float p = (0.00138621067f * r2 + (0.00836743787f * r + 0.0416672565f)) * r2 +
+                    (0.166665345f * r + 0.5f);
     *k = kf;
-    *w = (r * r) * p + rl;
+    *w = r2 * p + rl;
     return r;
 }
 
@@ -196,75 +194,105 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     return x < 0.0f ? neg : x + neg;
 }
 
-/* ---- gelu' = Phi(x) + x phi(x), and g gelu' ------------------------------------------------
-   x < 0 (a = -x): E D(a), D = Q(a) - a/sqrt(2 pi); x > 0: 1 - E D(a); E = e^{-a^2/2}. D is
-   formed as dh + dl: s g0 and a kappa exactly (two products), their difference by TwoSum, the
-   small rest (s v, the products' low parts, G's -v' ml) rounded; then (dh + dl)(1 + r + w) as in
-   the forward. D vanishes at a0 = 0.7518 (the two terms cancel: the main path's absolute error,
-   ~3e-9, keeps within 1 ulp only for |x - x0| > 0.1); for |x - x0| < 0.16,
-   gelu'(x0 + t) = t P(t) with t = (x - x0h) - x0l - x0ll (x - x0h exact, Sterbenz) carried as
-   th + tl, and P = p0 + v (p0 as hi + lo): th p0 exactly, the rest rounded. Every form yields
-   hi + lo and a scale 2^k, and the grad and the backward round hi + lo (times g) once. */
+/* G as a function of m = 1 - s for the derivative: G(m) = g0 + v(t), t = m - 15/32, one
+   polynomial of degree 15 on 0 <= m <= 20/21 (g0 as hi + lo, the lo in v), in four parts in t^4
+   like L; fitted by tools/fit_gelu_f32.py: relative error 3.1e-9. */
+static const float rect_gelu_gm[17] = {
+    0.524500847f, -8.58710347e-09f, -0.0337113589f, -0.288930655f, -0.279926866f,
+    -0.0827873498f, 0.195856273f, 0.433109879f, 0.502322257f, 0.305280119f, -0.0569824129f,
+    -0.400458038f, -1.579795f, -3.78797913f, -1.66438532f, 5.78259945f, 5.92669249f};
 
-/* x0 = -0.7517915246935644574579049 (mpmath) = X0H + X0L + X0LL */
-#define RECT_GELU_X0H -0.751791537f
-#define RECT_GELU_X0L 1.21144499e-08f
-#define RECT_GELU_X0LL -4.2913e-16f
-#define RECT_GELU_KAPPA_LO -1.13351701e-08f /* 1/sqrt(2 pi) - RECT_GELU_KAPPA */
-/* gelu'(x0 + t)/t on -0.17 <= t <= 0.17 (x - x0h exact), degree 5, p0 as hi + lo
-   (tools/fit_gelu_f32.py): relative error 8.5e-9. */
-static const float rect_gelu_root[7] = {0.431493998f, -1.88223992e-09f, 0.388284951f,
-                                        -0.0182017889f, -0.114003345f, -0.0145759806f,
-                                        0.0192220602f};
+/* g0 and v at m (the rounded quotient); dv = -G'(m) within 0.085 (linear), for the caller's
+   correction v(m + ml) = v - dv ml (|ml| < 2^-24: < 0.09 2^-24 of G) */
+RECT_INLINE float rect_gelu_g1(float m, float *v_out, float *dv)
+{
+    const float *q = rect_gelu_gm + 1; /* q[j]: t^j's coefficient, q[0] = g0's low part */
+    const float t = m - 0.46875f;
+    const float t2 = t * t, t4 = t2 * t2;
+    const float p0 = ((q[12] * t4 + q[8]) * t4 + q[4]) * t4 + q[0];
+    const float p1 = ((q[13] * t4 + q[9]) * t4 + q[5]) * t4 + q[1];
+    const float p2 = ((q[14] * t4 + q[10]) * t4 + q[6]) * t4 + q[2];
+    const float p3 = ((q[15] * t4 + q[11]) * t4 + q[7]) * t4 + q[3];
+    *v_out = t2 * (p3 * t + p2) + (p1 * t + p0);
+    *dv = 0.569073f * t + 0.0820533f;
+    return rect_gelu_gm[0];
+}
+
+/* ---- gelu' = Phi(x) + x phi(x), and g gelu' ------------------------------------------------
+   x < 0 (a = -x): E D(a), D = Q(a) - a/sqrt(2 pi); x > 0: 1 - E D(a); E = e^{-a^2/2}. D vanishes
+   at a0 = -x0 = 0.7518 (gelu''s zero), so D is carried as D = (a0 - a) R(m) with R = D/(a0 - a)
+   smooth and flat (0.41 <= R <= 0.67 on 0 <= a <= 20): no cancellation to guard against and no
+   separate root polynomial. a0 - a = th + tl: th = X0A - a rounded, tl what it lost (TwoSum,
+   exact) plus X0L (a0 = X0A + X0L to 2^-50 relative: a0 - a keeps ~24 bits even at the float
+   next to a0). As the forward's G, R joins the exponent: L2 = ln(2 R) in [-0.19, 0.29], one
+   polynomial in m (the forward's division; L2' ml as there), k = round((A + L2)/ln2), and
+   E D 2^(1-k) = (th + tl)(1 + r + w) = th + tt, tt = th r + (th r^2 p + th rl + tl (1 + r + w))
+   rounded once; the scale 2^(k-1). Every form yields hi + lo and a scale 2^k, and the grad and
+   the backward round hi + lo (times g) once. */
+
+/* a0 = 0.7517915246935644574579049 (mpmath) = X0A + X0L (+ 4.3e-16) */
+#define RECT_GELU_X0A 0.751791537f
+#define RECT_GELU_X0L -1.21144499e-08f
+/* L2(m) = ln(2 D(a)/(a0 - a)), degree 14 in t = m - 15/32 on 0 <= m <= 20/21, fitted for
+   absolute error (tools/fit_gelu_f32.py): 9.4e-10 */
+static const float rect_gelu_l2[15] = {
+    0.116775282f, -0.478537619f, -0.312246442f, -0.121298127f, 0.0591258928f, 0.189052641f,
+    0.23182264f, 0.163075149f, 0.00512143876f, -0.157949761f, -0.430319369f, -0.959331751f,
+    -0.593934655f, 1.32076204f, 1.60046828f};
 
 RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
 {
     /* a up to 20, not 16 as in the forward: the backward's g (up to 2^127) lifts gelu'(x) back
        into range down to RECT_GELU_DER_ZERO; k >= -289, k C1 still exact */
     const float ax = fabsf(x);
-    const float a = ax > 20.0f ? 20.0f : ax;
-    float k, w, ml, v;
-    const float r = rect_gelu_gauss(a, &k, &w);
+    /* a = min(|x|, 20) as an integer min of the bits, as in the forward (NaN -> 20: the last
+       select passes NaN) */
+    uint32_t ab;
+    memcpy(&ab, &ax, 4);
+    ab = ab < 0x41a00000u ? ab : 0x41a00000u;
+    const float a = rect_asfloat(ab);
+    float l, ml;
+    const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
     const float m = rect_gelu_m(a, &ml);
-    float dv;
-    const float g0 = rect_gelu_g(a, m, &v, &dv);
-    /* s = 1 - m - ml = sh + sl: 1 - m rounds only where m < 1/2 (Fast2Sum recovers it) */
-    const float sh = 1.0f - m;
-    const float sl = ((1.0f - sh) - m) - ml;
-    float ql, kl;
-    const float qh = rect_two_prodf(sh, g0, &ql);
-    const float p = rect_two_prodf(a, RECT_GELU_KAPPA, &kl);
-    const float dh = qh - p;
-    const float bb = dh - qh;
-    const float dhl = (qh - (dh - bb)) - (p + bb); /* TwoSum: qh - p = dh + dhl */
-    const float dl = ((dhl + ql) - (kl + a * RECT_GELU_KAPPA_LO)) +
-                     (sh * v - (sh * dv) * ml + sl * (g0 + v));
-    /* V = (dh + dl)(1 + r + w) = dh + tt */
-    const float tt = dh * r + (dh * w + dl * ((1.0f + r) + w));
-    /* x > 0: 1 - V 2^k (k >= -13 wherever V matters: clamped, V 2^k stays exact) */
-    const float sc = rect_pow2f(k < -100.0f ? -100.0f : k);
-    const float vh = dh * sc;
+    /* L2 at m + ml: four parts in t^4 (depth 6), L2'(m) ml (linear L2', within 0.036) added
+       with the constant term */
+    const float *q = rect_gelu_l2;
+    const float t = m - 0.46875f;
+    const float t2 = t * t, t4 = t2 * t2;
+    const float dv = -0.494828f * t - 0.565937f;
+    const float p0 = ((q[12] * t4 + q[8]) * t4 + q[4]) * t4 + (q[0] + dv * ml);
+    const float p1 = ((q[13] * t4 + q[9]) * t4 + q[5]) * t4 + q[1];
+    const float p2 = ((q[14] * t4 + q[10]) * t4 + q[6]) * t4 + q[2];
+    const float p3 = (q[11] * t4 + q[7]) * t4 + q[3];
+    const float L2 = t2 * (p3 * t + p2) + (p1 * t + p0);
+    /* -a^2/2 + L2 = k ln2 + r + rl, |r| <= ln2/2; k <= 0 (L2 < 0.29), and k = -1 only from
+       A < -0.45 on (L2 > 0.1 for a < 1): A - k C1 is exact (Sterbenz) */
+    const float kf = ((A + L2) * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float r1 = A - kf * 0.693359375f;
+    const float kc = (kf * 2.12194440e-4f + l) + L2;
+    const float r = r1 + kc;
+    const float rb = r - r1;
+    const float rl = (r1 - (r - rb)) + (kc - rb); /* TwoSum: neither |r1| nor |kc| dominates */
+    const float r2 = r * r; /* e^r = 1 + r + r^2 p(r), |r| <= ln2/2: 3.7e-9; p in pairs */
+    const float pe = (0.00138621067f * r2 + (0.00836743787f * r + 0.0416672565f)) * r2 +
+                     (0.166665345f * r + 0.5f);
+    /* a0 - a = th + tl: TwoSum, then X0L */
+    const float th = RECT_GELU_X0A - a;
+    const float bb = th - RECT_GELU_X0A;
+    const float tl = ((RECT_GELU_X0A - (th - bb)) - (a + bb)) + RECT_GELU_X0L;
+    /* (th + tl)(1 + r + e + rl), e = r^2 p: tl is all there is next to a0 (th = 0) */
+    const float e = r2 * pe;
+    const float tt = th * r + (th * e + (th * rl + tl * ((1.0f + r) + e)));
+    /* x > 0: 1 - V 2^(k-1) (k >= -13 wherever V matters: clamped, V 2^k stays exact) */
+    const float sc = rect_pow2f(kf < -100.0f ? -101.0f : kf - 1.0f);
+    const float vh = th * sc;
     const float oh = 1.0f - vh;
     const float ol = ((1.0f - oh) - vh) - tt * sc; /* Fast2Sum: |vh| < 1 */
-    /* near x0 */
-    const float th = x - RECT_GELU_X0H;
-    float pp = rect_gelu_root[6];
-    pp = pp * th + rect_gelu_root[5];
-    pp = pp * th + rect_gelu_root[4];
-    pp = pp * th + rect_gelu_root[3];
-    const float w2 = pp * th; /* P = p0 + th p1 + th w2, |th w2| < 0.02 */
-    float m1l, nl;
-    const float m1 = rect_two_prodf(th, rect_gelu_root[2], &m1l);
-    const float ph = rect_gelu_root[0] + m1;
-    const float pl = ((rect_gelu_root[0] - ph) + m1) + (m1l + th * w2 + rect_gelu_root[1]);
-    const float nh = rect_two_prodf(th, ph, &nl);
-    const float nlo = nl + (th * pl - (RECT_GELU_X0L * (ph + pl) + RECT_GELU_X0LL * ph));
-    const int pos = x > 0.0f, root = th > -0.16f && th < 0.16f;
-    /* one level of select at a time: GCC 12 does not if-convert the nested form here */
-    const float h1 = root ? nh : dh, l1 = root ? nlo : tt, k1 = root ? 0.0f : k;
-    *kout = pos ? 0.0f : k1;
-    *lo = pos ? ol : l1;
-    return pos ? oh : h1;
+    const int pos = x > 0.0f;
+    *kout = pos ? 0.0f : kf - 1.0f;
+    *lo = pos ? ol : tt;
+    const float hi = pos ? oh : th;
+    return x != x ? x : hi;
 }
 
 /* Where |gelu'(x)| < 2^-280 the double cores take it as 0 (rect_backward_value_lo): the same
