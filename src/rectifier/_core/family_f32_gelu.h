@@ -103,7 +103,10 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     /* k = round(A/ln2 - 0.135), so r = A + L - k ln2 is in [-0.43, 0.50] (L in [-0.170, 0.050])
        and k = -1 from A <= -0.253 on: A - k C1 is exact (k C1 has 17 bits; Sterbenz from
        A <= -0.347, and for -0.347 < A <= -0.25, A and r1 < 1/2 are multiples of 2^-25) */
-    const float kf = ((A * 1.44269504088896341f - 0.135f) + RECT_SHIFTER_F) - RECT_SHIFTER_F;
+    const float ky = (A * 1.44269504088896341f - 0.135f) + RECT_SHIFTER_F;
+    const float kf = ky - RECT_SHIFTER_F;
+    uint32_t kb; /* k + SHIFTER's bits: k + 190 shifted into the exponent field wraps SHIFTER's */
+    memcpy(&kb, &ky, 4);
     const float r1 = A - kf * 0.693359375f;
     const float kc = rect_gelu_lsum(m, ml, kf * 2.12194440e-4f + l); /* L + k C2 + l */
     const float r = r1 + kc;
@@ -117,7 +120,7 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     const float Z = (m * r2) * pe + (m * rl + (ml * r + ml));
     const float tt = m * r + Z;
     /* F = (m + tt) 2^(k - 1): 2^(k + 63) is a normal power (k >= -186), 2^-64 rounds once */
-    const float sc = rect_asfloat((uint32_t)((int32_t)kf + 190) << 23);
+    const float sc = rect_asfloat((kb + 190u) << 23); /* bits 0..8 of SHIFTER's are 0 */
     const float neg = (tt * sc + m * sc) * -0x1p-64f;
     /* F = -neg is exact (k >= -13 wherever it matters, x < 6). x = +-0: F = +0, x - F = x;
        x > 16: F < 2^-170 (a is clamped), x - F = x; NaN: x + neg. Subnormal x: m = a,
@@ -174,7 +177,7 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
     const float kcl = kf * 2.12194440e-4f + l;
     /* L2 at m + ml: four parts in t^4 (depth 6), L2'(m) ml (linear L2', within 0.036) added
        with the constant term */
-    const float dv = -0.494828f * t - 0.565937f;
+    const float dv = -0.565937f * t - 0.494828f;
     const float p0 = ((q[12] * t4 + q[8]) * t4 + q[4]) * t4 + (q[0] + (dv * ml + kcl));
     const float p1 = ((q[13] * t4 + q[9]) * t4 + q[5]) * t4 + q[1];
     const float p2 = ((q[14] * t4 + q[10]) * t4 + q[6]) * t4 + q[2];
