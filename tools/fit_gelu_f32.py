@@ -123,7 +123,8 @@ def main() -> None:
         table, err = fit_f32(f, 0.0, mmax, deg, c, npts=500, absolute=True)
         show(f"{name} (0 <= m <= {mmax:.4f}, t = m - 15/32; absolute error)", table, err)
         coef = np.array(table[::-1])
-        d = polyfit_on(lambda m, p=np.polyder(coef): np.polyval(p, m - c), 0.0, mmax,
+        dcoef = np.polyder(coef)
+        d = polyfit_on(lambda m, p=dcoef: np.polyval(p, m - c), 0.0, mmax,
                        2 if name == "rect_gelu_l" else 1, c)
         print("    derivative in t:", ", ".join(f"{v:.6g}" for v in d))
         if name == "rect_gelu_l2":
