@@ -54,7 +54,7 @@ RECT_INLINE float rect_gelu_m(float a, float *ml)
     return m;
 }
 
-/* L(m) = ln(2 Q(a) (1 + a)), m = a/(1 + a): 2 Q(a)(1 + a) = 2 Q (a)/m is flat (0.84..1.06), so
+/* L(m) = ln(2 Q(a) (1 + a)), m = a/(1 + a): 2 Q(a)(1 + a) = 2 a Q(a)/m is flat (0.84..1.06), so
    L is in [-0.170, 0.050]; one polynomial of degree 15 in t = m - 15/32 on 0 <= m <= 16/17,
    fitted for absolute error (tools/fit_gelu_f32.py): 4.3e-9. */
 static const float rect_gelu_l[16] = {
