@@ -1,9 +1,11 @@
-"""Fit the float32 gelu tables of src/rectifier/_core/family_f32_gelu.h (rect_gelu_g_head,
-rect_gelu_g_tail, rect_gelu_root): least squares at Chebyshev nodes with relative weights
-(mpmath values), coefficients rounded to float one at a time (lowest first) with the rest refitted,
-c0 kept as a float hi + lo pair. Also rect_gelu_gauss's e^r = 1 + r + r^2 p(r) (degree 6,
-|r| <= ln2/2: minimax of the relative error by reweighted least squares, p0 = 1/2 fixed).
-Prints each table and its relative error on a dense grid.
+"""Fit the float32 gelu tables of src/rectifier/_core/family_f32_gelu.h: rect_gelu_l (the
+forward's L(m) = ln(2 Q(a)(1 + a)), m = a/(1 + a)) and rect_gelu_l2 (gelu''s
+L2(m) = ln(2 D(a)/(a0 - a)), D = Q(a) - a/sqrt(2 pi)): least squares at Chebyshev nodes
+(mpmath values, absolute error: they are exponents), coefficients rounded to float one at a time
+(lowest first) with the rest refitted; the linear or quadratic fits of L'(m), L2'(m) and L2(m)
+the kernels use for the quotient's correction and for k; and the e^r = 1 + r + r^2 p(r) of each
+form (minimax of the relative error by reweighted least squares, p0 = 1/2 fixed) on its range of r.
+Prints each table and its error on a dense grid.
 
     python tools/fit_gelu_f32.py
 """
@@ -32,12 +34,17 @@ def gelu_der(x):
     return mp.erfc(-x / SQ2) / 2 + x * mp.exp(-x * x / 2) / SQ2PI
 
 
-def fit_f32(f, lo, hi, deg, center, npts=600):
+def l_of_s(s):
+    """L(s) = ln(2 G(s)): the forward's exponent term (|L| < 0.17)."""
+    return mp.log(2 * g_of_s(s))
+
+
+def fit_f32(f, lo, hi, deg, center, npts=600, absolute=False):
     k = np.arange(npts)
     xs = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (k + 0.5) / npts)
     ys = np.array([float(f(mp.mpf(x))) for x in xs])
     vand = np.vander(xs - center, deg + 1, increasing=True)
-    w = 1 / np.abs(ys)
+    w = np.ones(npts) if absolute else 1 / np.abs(ys)
     fixed: list[float] = []
     for j in range(deg + 1):
         resid = ys - (vand[:, :j] @ np.array(fixed) if j else 0)
@@ -46,17 +53,20 @@ def fit_f32(f, lo, hi, deg, center, npts=600):
     coef = np.array(fixed)
     xd = np.linspace(lo, hi, 4000)
     yd = np.array([float(f(mp.mpf(x))) for x in xd])
-    err = np.max(np.abs(np.polyval(coef[::-1], xd - center) / yd - 1))
+    pd = np.polyval(coef[::-1], xd - center)
+    err = np.max(np.abs(pd - yd)) if absolute else np.max(np.abs(pd / yd - 1))
     h = float(np.float32(coef[0]))
+    if absolute:  # c0 in float: |L(centre)| < 0.05, its rounding < 2^-29
+        return [h] + [float(v) for v in coef[1:]], err
     table = [h, float(np.float32(coef[0] - h))] + [float(v) for v in coef[1:]]
     return table, err
 
 
-def fit_exp(deg=4, rmax=0.3467, npts=2000):
+def fit_exp(deg, lo, hi, npts=2000):
     """p(r) of degree deg with e^r ~ 1 + r + r^2 p(r), p(0) = 1/2, minimax relative error on
-    |r| <= rmax (Lawson-style reweighting), p1.. rounded to float one at a time."""
+    lo <= r <= hi (Lawson-style reweighting), p1.. rounded to float one at a time."""
     k = np.arange(npts)
-    rs = rmax * np.cos(np.pi * (k + 0.5) / npts)
+    rs = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (k + 0.5) / npts)
     ex = np.array([float(mp.exp(mp.mpf(r))) for r in rs])
     ys = np.array([float((mp.exp(mp.mpf(r)) - 1 - r - mp.mpf(r) ** 2 / 2) / mp.mpf(r) ** 3)
                    for r in rs])
@@ -73,27 +83,55 @@ def fit_exp(deg=4, rmax=0.3467, npts=2000):
             ww /= ww.max()
         fixed.append(float(np.float32(c[0])))
     coef = [0.5, *fixed]
-    rd = np.linspace(-rmax, rmax, 20001)
+    rd = np.linspace(lo, hi, 20001)
     ed = np.array([float(mp.exp(mp.mpf(r))) for r in rd])
     err = np.max(np.abs((1 + rd + rd * rd * np.polyval(coef[::-1], rd)) / ed - 1))
     return coef, err
 
 
 def show(name, table, err):
-    print(f"{name}: relative error {err:.2e}")
+    print(f"{name}: error {err:.2e}")
     print("    {" + ", ".join(f"{v:.9g}f" for v in table) + "}")
 
 
+def polyfit_on(f, lo, hi, deg, center, n=2000):
+    """float64 least-squares polynomial (in x - center) of a float table's function: the
+    derivative and value estimates the kernels use."""
+    xs = np.linspace(lo, hi, n)
+    return np.polyfit(xs - center, f(xs), deg)[::-1]
+
+
 def main() -> None:
-    show("rect_gelu_g_tail (s < 0.4, t = s - 1/4)", *fit_f32(g_of_s, 1 / 21, 0.4, 9, 0.25))
-    show("rect_gelu_g_head (s >= 0.4, t = s - 3/4)", *fit_f32(g_of_s, 0.4, 1.0, 9, 0.75))
+    c = 15 / 32
     x0 = mp.findroot(gelu_der, mp.mpf("-0.7518"))
-    x0h = float(np.float32(float(x0)))
-    x0l = float(np.float32(float(x0 - x0h)))
-    print(f"x0 = {mp.nstr(x0, 25)}: X0H {x0h:.9g} X0L {x0l:.9g} X0LL {mp.nstr(x0 - x0h - x0l, 5)}")
-    show("rect_gelu_root (-0.17 <= t <= 0.17)",
-         *fit_f32(lambda t: gelu_der(x0 + t) / t, -0.17, 0.17, 5, 0.0))
-    show("rect_gelu_gauss's p (p0 .. p4)", *fit_exp())
+    a0 = -x0
+    a0h = float(np.float32(float(a0)))
+    print(f"a0 = {mp.nstr(a0, 25)}: X0A {a0h:.9g} X0L {float(np.float32(float(a0 - a0h))):.9g}"
+          f" (rest {mp.nstr(a0 - a0h - mp.mpf(float(np.float32(float(a0 - a0h)))), 5)})")
+
+    def l_of_m(m):
+        return l_of_s(1 - m)
+
+    def l2_of_m(m):
+        a = m / (1 - m)
+        if abs(a - a0) < mp.mpf("1e-15"):  # removable: step off the root
+            a = a0 + mp.mpf("1e-15")
+        return mp.log(2 * (q(a) - a / SQ2PI) / (a0 - a))
+
+    for name, f, mmax, deg in (("rect_gelu_l", l_of_m, 16 / 17, 15),
+                               ("rect_gelu_l2", l2_of_m, 20 / 21, 14)):
+        table, err = fit_f32(f, 0.0, mmax, deg, c, npts=500, absolute=True)
+        show(f"{name} (0 <= m <= {mmax:.4f}, t = m - 15/32; absolute error)", table, err)
+        coef = np.array(table[::-1])
+        dcoef = np.polyder(coef)
+        d = polyfit_on(lambda m, p=dcoef: np.polyval(p, m - c), 0.0, mmax,
+                       2 if name == "rect_gelu_l" else 1, c)
+        print("    derivative in t:", ", ".join(f"{v:.6g}" for v in d))
+        if name == "rect_gelu_l2":
+            v = polyfit_on(lambda m, p=coef: np.polyval(p, m - c), 0.0, mmax, 1, c)
+            print("    value, linear in t (for k):", ", ".join(f"{u:.6g}" for u in v))
+    show("forward's e^r p (-0.43 <= r <= 0.50)", *fit_exp(5, -0.43, 0.50))
+    show("gelu''s e^r p (-0.40 <= r <= 0.38)", *fit_exp(5, -0.40, 0.38))
 
 
 if __name__ == "__main__":
