@@ -28,13 +28,12 @@ RECT_INLINE float rect_asfloat(uint32_t u) { float f; memcpy(&f, &u, 4); return 
 /* 2^k for an integral kf in [-126, 127] (float to int32 conversion vectorises). */
 RECT_INLINE float rect_pow2f(float kf) { return rect_asfloat((uint32_t)((int32_t)kf + 127) << 23); }
 
-/* e^a = (1 + q) * 2^k for a clamped to [lo, hi] (NaN passes), q in [-0.30, 0.42]; the callers'
-   ranges keep |k| < 2^9, and ln 2's high part 0.693359375 has 9 bits, so k C1 and a - k C1 are
-   exact. */
-RECT_INLINE float rect_expf_q(float a, float lo, float hi, float *kf)
+/* e^a = (1 + q) * 2^k, q in [-0.30, 0.42], for a whose k stays under 2^9 in size (and NaN):
+   ln 2's high part 0.693359375 has 9 bits, so k C1 and a - k C1 are exact. No clamps: callers
+   whose blocks are already in range use it directly (a clamp is a select GCC may fold into every
+   later step). */
+RECT_INLINE float rect_expf_q_in_range(float a, float *kf)
 {
-    a = a > hi ? hi : a;
-    a = a < lo ? lo : a;
     const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
     const float r = (a - k * 0.693359375f) + k * 2.12194440e-4f;
     float p = 1.0f / 5040.0f; /* Taylor to degree 7: truncation < 8e-9 relative */
@@ -45,6 +44,15 @@ RECT_INLINE float rect_expf_q(float a, float lo, float hi, float *kf)
     p = p * r + 0.5f;
     *kf = k;
     return r + (r * r) * p;
+}
+
+/* rect_expf_q_in_range for a clamped to [lo, hi] (NaN passes); the callers' ranges keep
+   |k| < 2^9. */
+RECT_INLINE float rect_expf_q(float a, float lo, float hi, float *kf)
+{
+    a = a > hi ? hi : a;
+    a = a < lo ? lo : a;
+    return rect_expf_q_in_range(a, kf);
 }
 
 /* v * 2^k for an integral k in [-250, 127] (clamped below), rounded once where the caller's v

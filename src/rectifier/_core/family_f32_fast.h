@@ -38,16 +38,8 @@
    lanes the callers replace) is taken as 0, so k stays in range. */
 RECT_INLINE float rect_fast_scaled_exp(float gh, float gl, float x)
 {
-    x = x < 0.0f ? x : 0.0f;
-    const float k = (x * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r = (x - k * 0.693359375f) + k * 2.12194440e-4f;
-    float p = 1.0f / 5040.0f; /* rect_expf_q's Taylor polynomial, without its clamps */
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    const float q = r + (r * r) * p;
+    float k;
+    const float q = rect_expf_q_in_range(x < 0.0f ? x : 0.0f, &k);
     const float t = rect_expfam_fma(gh, q, gl * (1.0f + q)) + gh;
     const float v = t * rect_pow2f(k);
     return gh == 0.0f ? gh : v;
@@ -119,16 +111,8 @@ RECT_INLINE int rect_softplus_backward_fast_ok_f32(float g, float x, const float
 }
 RECT_INLINE float rect_softplus_backward_fast_f32(float g, float x, const float *p)
 {
-    const float a = -fabsf(x);
-    const float k = (a * 1.44269504088896341f + RECT_SHIFTER_F) - RECT_SHIFTER_F;
-    const float r = (a - k * 0.693359375f) + k * 2.12194440e-4f;
-    float c = 1.0f / 5040.0f; /* rect_expf_q's Taylor polynomial */
-    c = c * r + 1.0f / 720.0f;
-    c = c * r + 1.0f / 120.0f;
-    c = c * r + 1.0f / 24.0f;
-    c = c * r + 1.0f / 6.0f;
-    c = c * r + 0.5f;
-    const float q = r + (r * r) * c;
+    float k;
+    const float q = rect_expf_q_in_range(-fabsf(x), &k);
     const float E = rect_pow2f(k);
     const float eh = rect_expfam_fma(E, q, E);
     const float el = rect_expfam_fma(E, q, E - eh); /* E - eh exact: eh in [E/2, 2E] */
