@@ -175,3 +175,19 @@ def mismatches(x: np.ndarray, actual: np.ndarray, expected: np.ndarray, limit: i
     bad = [i for i in range(a.size) if not same(a[i : i + 1], e[i : i + 1])]
     shown = ", ".join(f"x={xs[i]!r}: got {a[i]!r}, want {e[i]!r}" for i in bad[:limit])
     return f"{len(bad)} mismatches: {shown}"
+
+
+def assert_f32_within(got: np.ndarray, ref: np.ndarray, x: np.ndarray | None, what: str,
+                      zero_signs: bool = True, bound: float = 2.0) -> None:
+    """float32 results within ``bound`` ulp of a float64 reference (accuracy.ulp_error), naming
+    the first failing points; with ``zero_signs``, zeros also carry the reference's sign."""
+    from rectifier import accuracy
+
+    err = accuracy.ulp_error(got, ref, np.zeros_like(ref), "float32")
+    bad = ~(err <= bound)
+    shown = ", ".join(f"{'at' if x is None else 'x='}{j if x is None else x[j]!r} got {got[j]!r} "
+                      f"want {ref[j]!r}" for j in np.flatnonzero(bad)[:6])
+    assert not bad.any(), f"{what}: {bad.sum()} points over {bound} ulp: {shown}"
+    if zero_signs:
+        zero = (ref == 0) & (got == 0)
+        assert np.array_equal(np.signbit(got[zero]), np.signbit(ref[zero])), what

@@ -1,6 +1,6 @@
 """gelu's float-lane kernels (family_f32_gelu.h) where their construction has seams.
 
-The kernels carry gelu'(x) as (a0 - a) e^{-a^2/2 + L2(m)} with a0 = -x0 (gelu''s zero) split in
+The kernels carry gelu'(x) as (a0 - a) e^{-a^2/2 + L2(m)} with a0 = -x0 (gelu's zero) split in
 two floats, choose the exponent's k from an estimate of the polynomial, clamp a = |x| with an
 integer min, and take subnormal x through the main path; the backward splits g into its exponent
 and a significand. tests/test_accuracy.py samples the whole line; here the float32 kernels are
@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 import rectifier
-from rectifier import accuracy
+
+from .reference import assert_f32_within
 
 F32 = np.float32
 TINY = float(np.finfo(F32).smallest_subnormal)
@@ -33,7 +34,7 @@ def _inputs() -> tuple[np.ndarray, np.ndarray]:
     sub = rng.integers(1, 2**23, 3000).astype(np.int32).view(F32)  # subnormals
     small = np.arange(1, 64, dtype=np.int32).view(F32)  # the smallest subnormals
     seams = [
-        _around(X0, 512),  # gelu''s zero: relative accuracy all the way in
+        _around(X0, 512),  # gelu's zero: relative accuracy all the way in
         _around(np.sqrt(0.5), 64), _around(-np.sqrt(0.5), 64),  # A = -1/4: k's first step
         _around(0.8326, 64), _around(-0.8326, 64),  # A = -0.3466 (Sterbenz's edge)
         _around(-14.36, 64),  # gelu(x) rounds to 0 below here
@@ -54,23 +55,11 @@ def _inputs() -> tuple[np.ndarray, np.ndarray]:
     return x, g
 
 
-def _check(got: np.ndarray, ref: np.ndarray, x: np.ndarray, what: str,
-           zero_sign: bool = True) -> None:
-    err = accuracy.ulp_error(got, ref, np.zeros_like(ref), "float32")
-    bad = ~(err <= 2)
-    i = np.flatnonzero(bad)[:6]
-    assert not bad.any(), f"{what}: {bad.sum()} points over 2 ulp: " + ", ".join(
-        f"x={x[j]!r} got {got[j]!r} want {ref[j]!r}" for j in i)
-    if zero_sign:
-        zero = (ref == 0) & (got == 0)
-        assert np.array_equal(np.signbit(got[zero]), np.signbit(ref[zero])), what
-
-
 def test_forward_and_grad_at_the_seams():
     x, _ = _inputs()
     with np.errstate(all="ignore"):
-        _check(rectifier.gelu(x), rectifier.gelu(x.astype(np.float64)), x, "gelu")
-        _check(rectifier.gelu_grad(x), rectifier.gelu_grad(x.astype(np.float64)), x,
+        assert_f32_within(rectifier.gelu(x), rectifier.gelu(x.astype(np.float64)), x, "gelu")
+        assert_f32_within(rectifier.gelu_grad(x), rectifier.gelu_grad(x.astype(np.float64)), x,
                "gelu_grad")
 
 
@@ -90,4 +79,4 @@ def test_backward_at_the_seams_with_extreme_gradients():
     # where |gelu'(x)| < 2^-280 both kernels take it as 0 (masking a NaN or inf g); a product
     # that rounds to zero may carry g's sign or not (kernels.c: not part of the contract)
     keep = ~(np.abs(d) < 2.0**-278)
-    _check(got[keep], ref[keep], x[keep], "gelu_backward", zero_sign=False)
+    assert_f32_within(got[keep], ref[keep], x[keep], "gelu_backward", zero_signs=False)

@@ -37,6 +37,17 @@ RECT_INLINE float rect_gelu_scale(float v, float kf)
 
 /* m = a/(1 + a) = 1 - s as m + ml (|ml| < 2^-22 m): d = 1 + a rounds (dl: what it lost, exact),
    m = a/d rounds, rho = a - m d exactly (the division's remainder), a/(d + dl) = m + (rho - m dl)/d. */
+/* min(|x|, cap) for cap the bits of a positive float, as an integer min of the bits (a NaN x
+   gives cap; the callers' last select passes NaN): a select here lets GCC 12 fold the cap into
+   every later step and blend each one. */
+RECT_INLINE float rect_gelu_abs_min(float x, uint32_t cap)
+{
+    const float ax = fabsf(x);
+    uint32_t ab;
+    memcpy(&ab, &ax, 4);
+    return rect_asfloat(ab < cap ? ab : cap);
+}
+
 RECT_INLINE float rect_gelu_m(float a, float *ml)
 {
     const float d = a + 1.0f;
@@ -91,13 +102,7 @@ RECT_INLINE float rect_gelu_lsum(float m, float ml, float c)
 RECT_INLINE float rect_gelu_f32(float x, const float *p)
 {
     (void)p;
-    const float ax = fabsf(x);
-    /* a = min(|x|, 16) as an integer min of the bits (NaN -> 16; the last select passes x): a
-       select here lets GCC 12 fold a = 16 into every later step and blend each one */
-    uint32_t ab;
-    memcpy(&ab, &ax, 4);
-    ab = ab < 0x41800000u ? ab : 0x41800000u;
-    const float a = rect_asfloat(ab);
+    const float a = rect_gelu_abs_min(x, 0x41800000u); /* min(|x|, 16); NaN -> 16 */
     float l, ml;
     const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
     const float m = rect_gelu_m(a, &ml);
@@ -155,13 +160,7 @@ RECT_INLINE float rect_gelu_der_f32(float x, float *lo, float *kout)
 {
     /* a up to 20, not 16 as in the forward: the backward's g (up to 2^127) lifts gelu'(x) back
        into range down to RECT_GELU_DER_ZERO; k >= -289, k C1 still exact */
-    const float ax = fabsf(x);
-    /* a = min(|x|, 20) as an integer min of the bits, as in the forward (NaN -> 20: the last
-       select passes NaN) */
-    uint32_t ab;
-    memcpy(&ab, &ax, 4);
-    ab = ab < 0x41a00000u ? ab : 0x41a00000u;
-    const float a = rect_asfloat(ab);
+    const float a = rect_gelu_abs_min(x, 0x41a00000u); /* min(|x|, 20); NaN -> 20 */
     float l, ml;
     const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
     const float m = rect_gelu_m(a, &ml);
