@@ -185,7 +185,7 @@ def assert_f32_within(got: np.ndarray, ref: np.ndarray, x: np.ndarray | None, wh
 
     err = accuracy.ulp_error(got, ref, np.zeros_like(ref), "float32")
     bad = ~(err <= bound)
-    shown = ", ".join(f"{'at' if x is None else 'x='}{j if x is None else x[j]!r} got {got[j]!r} "
+    shown = ", ".join(f"{f'at {j}' if x is None else f'x={x[j]!r}'} got {got[j]!r} "
                       f"want {ref[j]!r}" for j in np.flatnonzero(bad)[:6])
     assert not bad.any(), f"{what}: {bad.sum()} points over {bound} ulp: {shown}"
     if zero_signs:
