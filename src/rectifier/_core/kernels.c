@@ -12,6 +12,7 @@
 #include "family_f32_mish.h"
 #include "family_f32_silu.h"
 #include "family_f32_softplus.h"
+#include "family_f32_table.h"
 #include "linear.h"
 #include "loops.h"
 
@@ -190,6 +191,44 @@ RK_SMOOTH(mish, 0, F32, F32)
 RK_SMOOTH(softplus, 2, F32, F32_FAST)
 RK_SMOOTH(hardsigmoid, 0, F32, F32)
 RK_SMOOTH(hardswish, 0, F32, F32)
+
+/* softplus on AVX-512 (beta = 1, |x| < 15.5): the table kernels of family_f32_table.h, the
+   kernels above elsewhere. rk_NAME_tf selects per element (the strided loops run it, and the
+   contiguous loops' blocks that hold an element outside the tables' range, through
+   loops.h's RECT_RUN_*_TABLE); rk_NAME_tf_full is the kernel without the tables. */
+#if defined(__AVX512F__)
+#define RK_TABLE_X(NAME)                                                                        \
+    RECT_INLINE int rk_##NAME##_tf_ok(npy_float x, const npy_float *p)                         \
+    {                                                                                           \
+        return rect_##NAME##_tab_ok(x, p);                                                      \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_tf_full(npy_float x, const npy_float *p)                 \
+    {                                                                                           \
+        return rk_##NAME##_f(x, p);                                                             \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_tf(npy_float x, const npy_float *p)                      \
+    {                                                                                           \
+        const npy_float full = rk_##NAME##_f(x, p);                                             \
+        return rk_##NAME##_tf_ok(x, p) ? rect_##NAME##_tab(x, p) : full;                        \
+    }
+#define RK_TABLE_GX(NAME)                                                                       \
+    RECT_INLINE int rk_##NAME##_tf_ok(npy_float g, npy_float x, const npy_float *p)            \
+    {                                                                                           \
+        return rect_##NAME##_tab_ok(g, x, p);                                                   \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_tf_full(npy_float g, npy_float x, const npy_float *p)    \
+    {                                                                                           \
+        return rk_##NAME##_f(g, x, p);                                                          \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_tf(npy_float g, npy_float x, const npy_float *p)         \
+    {                                                                                           \
+        const npy_float full = rk_##NAME##_f(g, x, p);                                          \
+        return rk_##NAME##_tf_ok(g, x, p) ? rect_##NAME##_tab(g, x, p) : full;                  \
+    }
+RK_TABLE_X(softplus)
+RK_TABLE_X(softplus_grad)
+RK_TABLE_GX(softplus_backward)
+#endif
 RK_SMOOTH(sigmoid, 0, D, D)
 RK_SMOOTH(tanh, 0, D, D)
 
@@ -210,6 +249,21 @@ RK_SMOOTH(tanh, 0, D, D)
     RECT_LOOP_A##A(loop_##NAME##_e, npy_uint16, K, rk_##NAME##_e)                               \
     RECT_LOOP_SPLIT_A##A(loop_##NAME##_f, K, rk_##NAME##_f)                                     \
     RECT_LOOP_A##A(loop_##NAME##_d, npy_double, K, rk_##NAME##_d)
+/* The members with table kernels (above) run them on AVX-512; other builds as the smooth ones. */
+#if defined(__AVX512F__)
+#define RECT_LOOP_TABLE_A1(NAME, K, FN)                                                         \
+    RECT_LOOP_X_WITH(loop_##NAME##_f, npy_float, K, rk_##NAME##_tf, RECT_RUN_X_TABLE,           \
+                     rk_##NAME##_tf_ok, rect_##NAME##_tab)
+#define RECT_LOOP_TABLE_A2(NAME, K, FN)                                                         \
+    RECT_LOOP_GX_WITH(loop_##NAME##_f, npy_float, K, rk_##NAME##_tf, RECT_RUN_GX_TABLE,         \
+                      rk_##NAME##_tf_ok, rect_##NAME##_tab)
+#define RECT_LOOPS_FLOATS_TABLE(NAME, A, K)                                                     \
+    RECT_LOOP_A##A(loop_##NAME##_e, npy_uint16, K, rk_##NAME##_e)                               \
+    RECT_LOOP_TABLE_A##A(NAME, K, rk_##NAME##_f)                                                \
+    RECT_LOOP_A##A(loop_##NAME##_d, npy_double, K, rk_##NAME##_d)
+#else
+#define RECT_LOOPS_FLOATS_TABLE(NAME, A, K) RECT_LOOPS_FLOATS_SMOOTH(NAME, A, K)
+#endif
 #define RECT_LOOPS_FLOATS_CHEAP(NAME, A, K) RECT_LOOPS_FLOATS(NAME, A, K)
 #define RECT_LOOPS_INTS_CHEAP(NAME, A, K) RECT_LOOPS_INTS(NAME, A, K)
 #define RECT_LOOPS_INTS(NAME, A, K)                                                             \

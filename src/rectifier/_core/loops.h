@@ -19,6 +19,7 @@
 
 #include <fenv.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * The vectorised compares on a NaN input raise the IEEE invalid flag, and the branch-free
@@ -91,6 +92,50 @@
         }                                                                                       \
         else {                                                                                  \
             RECT_RUN_GX((g) + b0, (in) + b0, (out) + b0, m, p, FAST, OK, FAST)                  \
+        }                                                                                       \
+    }
+
+/*
+ * RECT_RUN_X_TABLE / RECT_RUN_GX_TABLE: for a kernel whose fast path is a block kernel in
+ * explicit SIMD (family_f32_table.h), FAST##_block(in, out, m, p, all), which writes the lanes
+ * where OK holds, leaves the others and returns whether it left any (all: the caller knows OK
+ * holds on every lane, so it need not test it). Where out is not in, a block first goes to the
+ * block kernel alone (its own test of OK is cheaper than a pass of OK); in place, OK is tested
+ * first, since a block kernel that wrote some lanes would have overwritten those inputs. A
+ * block with a lane outside OK runs FN##_full (the kernel without the fast path) into a
+ * buffer, the block kernel over the buffer, then copies it out.
+ */
+#define RECT_RUN_X_TABLE(in, out, n, p, FN, OK, FAST)                                           \
+    for (npy_intp b0 = 0; b0 < (n); b0 += RECT_SPLIT_BLOCK) {                                   \
+        const npy_intp m = (n) - b0 < RECT_SPLIT_BLOCK ? (n) - b0 : RECT_SPLIT_BLOCK;           \
+        int slow = 0;                                                                           \
+        if ((const void *)(in) != (const void *)(out)) {                                        \
+            slow = FAST##_block((in) + b0, (out) + b0, m, p, 0);                                \
+        }                                                                                       \
+        else {                                                                                  \
+            for (npy_intp i = b0; i < b0 + m; i++) {                                            \
+                slow |= !OK((in)[i], p);                                                        \
+            }                                                                                   \
+            if (!slow) {                                                                        \
+                FAST##_block((in) + b0, (out) + b0, m, p, 1);                                   \
+            }                                                                                   \
+        }                                                                                       \
+        if (slow) {                                                                             \
+            npy_float buf[RECT_SPLIT_BLOCK];                                                    \
+            RECT_RUN_X((in) + b0, buf, m, p, FN##_full, OK, FAST)                               \
+            FAST##_block((in) + b0, buf, m, p, 0);                                              \
+            memcpy((out) + b0, buf, (size_t)m * sizeof(npy_float));                             \
+        }                                                                                       \
+    }
+/* (the backward's contiguous branch never has out aliasing g or x: loops below) */
+#define RECT_RUN_GX_TABLE(g, in, out, n, p, FN, OK, FAST)                                       \
+    for (npy_intp b0 = 0; b0 < (n); b0 += RECT_SPLIT_BLOCK) {                                   \
+        const npy_intp m = (n) - b0 < RECT_SPLIT_BLOCK ? (n) - b0 : RECT_SPLIT_BLOCK;           \
+        if (FAST##_block((g) + b0, (in) + b0, (out) + b0, m, p, 0)) {                           \
+            npy_float buf[RECT_SPLIT_BLOCK];                                                    \
+            RECT_RUN_GX((g) + b0, (in) + b0, buf, m, p, FN##_full, OK, FAST)                    \
+            FAST##_block((g) + b0, (in) + b0, buf, m, p, 0);                                    \
+            memcpy((out) + b0, buf, (size_t)m * sizeof(npy_float));                             \
         }                                                                                       \
     }
 

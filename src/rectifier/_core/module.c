@@ -49,13 +49,15 @@ static rect_kernel_table active;
  */
 #define RECT_MIN_PARALLEL_CHEAP_BYTES ((npy_intp)1 << 19)
 #define RECT_MIN_PARALLEL_ELEMENTS ((npy_intp)10240)
-enum { RECT_PAR_CHEAP, RECT_PAR_SMOOTH };
+/* TABLE: smooth members with AVX-512 table kernels (kernels.c); their float64 and float16 loops
+   are the smooth ones, so they split as SMOOTH does. */
+enum { RECT_PAR_CHEAP, RECT_PAR_SMOOTH, RECT_PAR_TABLE };
 
 /* The element count from which one loop splits (see above). */
 static npy_intp
 min_parallel(int par, char typecode, int narrays)
 {
-    if (par == RECT_PAR_SMOOTH) {
+    if (par == RECT_PAR_SMOOTH || par == RECT_PAR_TABLE) {
         return RECT_MIN_PARALLEL_ELEMENTS;
     }
     PyArray_Descr *descr = PyArray_DescrFromType(typecode);

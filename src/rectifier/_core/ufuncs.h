@@ -6,7 +6,8 @@
  *   A      1: NAME(x, params...) (functions, derivatives); 2: NAME(grad, x, params...) (backward)
  *   K      number of trailing parameter inputs (broadcast like any operand)
  *   TYPES  FLOATS (float16/32/64) or INTS (those and every integer type, kept exactly)
- *   PAR    CHEAP or SMOOTH: which parallel threshold (module.c) applies
+ *   PAR    CHEAP, SMOOTH or TABLE: which parallel threshold (module.c) applies; TABLE is SMOOTH
+ *          with table kernels on AVX-512 (kernels.c, family_f32_table.h)
  *
  * prelu and rrelu share leaky_relu's kernels (a slope per element instead of one); they are
  * separate ufuncs so each pickles by its own name and documents its own parameters.
@@ -90,12 +91,12 @@
     X(mish, 1, 0, FLOATS, SMOOTH, "mish(x, /, ...)\n\nx * tanh(softplus(x)).")                 \
     X(mish_grad, 1, 0, FLOATS, SMOOTH, "mish_grad(x, /, ...)\n\nd/dx mish.")                   \
     X(mish_backward, 2, 0, FLOATS, SMOOTH, "mish_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
-    X(softplus, 1, 2, FLOATS, SMOOTH,                                                           \
+    X(softplus, 1, 2, FLOATS, TABLE,                                                           \
       "softplus(x, beta, threshold, /, ...)\n\nlog1p(exp(beta*x))/beta, exact for every x;\n"  \
       "x where beta*x > threshold (pass inf for the exact function).")                        \
-    X(softplus_grad, 1, 2, FLOATS, SMOOTH,                                                      \
+    X(softplus_grad, 1, 2, FLOATS, TABLE,                                                      \
       "softplus_grad(x, beta, threshold, /, ...)\n\nsigmoid(beta*x); 1 where beta*x > threshold.") \
-    X(softplus_backward, 2, 2, FLOATS, SMOOTH,                                                  \
+    X(softplus_backward, 2, 2, FLOATS, TABLE,                                                  \
       "softplus_backward(grad, x, beta, threshold, /, ...)\n\n" RECT_DOC_BW)                   \
     X(hardsigmoid, 1, 0, FLOATS, CHEAP, "hardsigmoid(x, /, ...)\n\nrelu6(x + 3) / 6.")         \
     X(hardsigmoid_grad, 1, 0, FLOATS, CHEAP,                                                    \
