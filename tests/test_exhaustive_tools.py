@@ -51,6 +51,15 @@ _TARGET_FLAGS = {
 }
 
 
+def _table_mask(name: str) -> int:
+    """Which of name's forms have AVX-512 table kernels (ufuncs.h's PAR = TABLE), as the
+    harness's -DTABLE mask: 1 the forward, 2 the grad, 4 the backward."""
+    text = (CORE / "ufuncs.h").read_text()
+    tables = set(re.findall(r"X\((\w+), \d, \d, FLOATS, TABLE,", text))
+    forms = [name, f"{name}_grad", f"{name}_backward"]
+    return sum(1 << i for i, form in enumerate(forms) if form in tables)
+
+
 def _float_lane_cores() -> list[tuple[str, int, bool, bool]]:
     """(name, parameter count, forward in float lanes, backward with a fast path) for every
     RK_SMOOTH with an F32 or F32_FAST form."""
@@ -87,6 +96,9 @@ def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool, fast_bwd: bool) -> Pat
         f"-DK={k}",
         f"-DFWD={int(fwd)}",
         *(["-DFAST_BWD"] if fast_bwd else []),
+        # the AVX-512 build runs the table kernels where they hold (kernels.c's RK_TABLE_*)
+        *([f"-DTABLE={_table_mask(name)}"]
+          if _core.simd_target == "avx512" and _table_mask(name) else []),
         str(ROOT / "tools" / "exhaustive_f32_cores.c"),
         "-o",
         str(exe),

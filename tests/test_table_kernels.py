@@ -1,5 +1,5 @@
-"""The float32 table kernels (family_f32_table.h: softplus, its grad and backward for beta = 1
-and |x| < 15.5 on AVX-512, run by loops.h's RECT_RUN_*_TABLE).
+"""The float32 table kernels (family_f32_table.h: softplus, its grad and backward for beta = 1,
+and silu's forward, for |x| < 15.5 on AVX-512, run by loops.h's RECT_RUN_*_TABLE).
 
 A contiguous block of 256 elements goes to the block kernel (explicit SIMD); a block holding an
 element outside the tables' range runs the full kernel first; strided and in-place calls take
@@ -20,6 +20,10 @@ from .reference import assert_f32_within
 
 F32 = np.float32
 SOFTPLUS = ALL_RECORDS["softplus"]
+SILU = ALL_RECORDS["silu"]
+# every form with a table kernel: (function, op)
+FORMS = [("softplus", "forward"), ("softplus", "grad"), ("softplus", "backward"),
+         ("silu", "forward")]
 XMAX = 15.5
 THRESHOLDS = [20.0, np.inf, 5.0, 0.0, -3.0, np.nan, 15.5]
 
@@ -47,7 +51,9 @@ def _grads(n: int, seed: int) -> np.ndarray:
     return g
 
 
-def _call(op: str, x, g, beta=1.0, th=20.0, out=None):
+def _call(op: str, x, g, beta=1.0, th=20.0, out=None, name="softplus"):
+    if name == "silu":
+        return SILU.ufunc(x, out=out)
     p = [np.asarray(beta, x.dtype), np.asarray(th, x.dtype)]
     if op == "forward":
         return SOFTPLUS.ufunc(x, *p, out=out)
@@ -56,13 +62,13 @@ def _call(op: str, x, g, beta=1.0, th=20.0, out=None):
     return SOFTPLUS.backward_ufunc(g, x, *p, out=out)
 
 
-@pytest.mark.parametrize("op", ["forward", "grad", "backward"])
-def test_every_kth_float32_in_the_tables_range_is_within_2_ulp(op):
+@pytest.mark.parametrize(("name", "op"), FORMS)
+def test_every_kth_float32_in_the_tables_range_is_within_2_ulp(name, op):
     x = _every_kth_in_range(997)
     g = _grads(x.size, seed=0)
-    got = _call(op, x, g)
-    ref = _call(op, x.astype(np.float64), g.astype(np.float64))
-    assert_f32_within(got, ref, x, f"softplus {op}")
+    got = _call(op, x, g, name=name)
+    ref = _call(op, x.astype(np.float64), g.astype(np.float64), name=name)
+    assert_f32_within(got, ref, x, f"{name} {op}")
 
 
 @pytest.mark.parametrize("th", THRESHOLDS)
@@ -90,18 +96,19 @@ def _blocks(nblocks: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 PLANTED = [
-    ("x", 15.5), ("x", -15.5), ("x", 40.0), ("x", -100.0), ("x", np.inf), ("x", -np.inf),
+    ("x", 2.0**-100), ("x", -1e-45), ("x", 15.5), ("x", -15.5), ("x", 40.0), ("x", -100.0),
+    ("x", np.inf), ("x", -np.inf),
     ("x", np.nan), ("g", 2.0**-90), ("g", 2.0**110), ("g", np.inf), ("g", np.nan),
     ("g", 1e-45),
 ]
 
 
 @pytest.mark.parametrize(
-    ("op", "planted"),
-    [(op, p) for op in ("forward", "grad", "backward") for p in PLANTED
-     if p[0] == "x" or op == "backward"],
+    ("name", "op", "planted"),
+    [(name, op, p) for name, op in FORMS for p in PLANTED if p[0] == "x" or op == "backward"],
 )
-def test_an_element_out_of_range_sends_its_block_to_the_full_kernel(op, planted):
+def test_an_element_out_of_range_sends_its_block_to_the_full_kernel(name, op, planted):
+    """(Tiny x: out of silu's range, |x| < 2^-78; softplus takes them.)"""
     which, value = planted
     x0, g0 = _blocks(8, seed=3)
     x, g = x0.copy(), g0.copy()
@@ -109,31 +116,31 @@ def test_an_element_out_of_range_sends_its_block_to_the_full_kernel(op, planted)
     where = np.arange(0, arr.size, 256) + np.arange(arr.size // 256) * 37 % 256
     arr[where] = value
     with np.errstate(all="ignore"):
-        got = _call(op, x, g)
-        ref = _call(op, x.astype(np.float64), g.astype(np.float64)).astype(F32)
+        got = _call(op, x, g, name=name)
+        ref = _call(op, x.astype(np.float64), g.astype(np.float64), name=name).astype(F32)
     special = ~np.isfinite(ref) | ~np.isfinite(got)
     np.testing.assert_array_equal(got[special], ref[special])
-    assert_f32_within(got[~special], ref[~special], x[~special], f"softplus {op} {planted}")
+    assert_f32_within(got[~special], ref[~special], x[~special], f"{name} {op} {planted}")
     # the block's other elements get what they get in a block wholly in range, bit for bit
     same = np.ones(x.size, bool)
     same[where] = False
-    np.testing.assert_array_equal(got[same], _call(op, x0, g0)[same])
+    np.testing.assert_array_equal(got[same], _call(op, x0, g0, name=name)[same])
 
 
 @pytest.mark.parametrize("th", [20.0, 5.0])
-@pytest.mark.parametrize("op", ["forward", "grad", "backward"])
-def test_layouts_give_the_same_bits(op, th):
+@pytest.mark.parametrize(("name", "op"), FORMS)
+def test_layouts_give_the_same_bits(name, op, th):
     """The block kernel (contiguous), the predicate pass then the block kernel (in place), the
     scalar kernel (strided), other block boundaries (an offset start) and a short tail."""
     x, g = _blocks(4, seed=5)
     x[700] = 99.0  # one block through the full kernel too
-    plain = _call(op, x, g, th=th)
-    strided = _call(op, np.repeat(x, 2)[::2], np.repeat(g, 2)[::2], th=th)
+    plain = _call(op, x, g, th=th, name=name)
+    strided = _call(op, np.repeat(x, 2)[::2], np.repeat(g, 2)[::2], th=th, name=name)
     np.testing.assert_array_equal(strided, plain)
-    np.testing.assert_array_equal(_call(op, x[3:], g[3:], th=th), plain[3:])
-    np.testing.assert_array_equal(_call(op, x[:37], g[:37], th=th), plain[:37])
+    np.testing.assert_array_equal(_call(op, x[3:], g[3:], th=th, name=name), plain[3:])
+    np.testing.assert_array_equal(_call(op, x[:37], g[:37], th=th, name=name), plain[:37])
     inplace = x.copy()
-    _call(op, inplace, g, th=th, out=inplace)
+    _call(op, inplace, g, th=th, out=inplace, name=name)
     np.testing.assert_array_equal(inplace, plain)
     if op == "backward":
         into_g = g.copy()
@@ -156,3 +163,10 @@ def test_signed_zero_grads_keep_their_sign():
     for zero in (0.0, -0.0):
         got = _call("backward", x, np.full_like(x, zero))
         assert np.all(got == 0) and np.all(np.signbit(got) == np.signbit(F32(zero)))
+
+
+def test_silu_of_signed_zeros_keeps_the_sign():
+    x = np.zeros(512, F32)
+    x[1::2] = -0.0
+    got = SILU.ufunc(x)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(x))

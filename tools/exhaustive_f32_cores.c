@@ -18,6 +18,9 @@
  *    -DFAST_BWD checks the backward as kernels.c's F32_FAST loops run it: family_f32_fast.h's
  *    fast path wherever its predicate holds, the full kernel elsewhere;
  *    -DFWD=0 where only the derivative has a float-lane core (RK_SMOOTH(NAME, K, D, F32));
+ *    -DTABLE=MASK (AVX-512 flags only) checks forms as the table loops run them (kernels.c's
+ *    RK_TABLE_*, family_f32_table.h): the table kernel wherever its predicate holds, the
+ *    kernel above elsewhere, for the forward (MASK bit 1), the grad (2), the backward (4);
  *    -DHEADER='"family_f32_x.h"' adds a header the list below lacks)
  * Run:  /tmp/exhaustive_gelu [stride=1] [parameters...]      e.g. softplus: 1 20 (beta threshold)
  * Prints, per form (forward, grad, backward with a fixed pseudo-random g ~ N(0, 4^2) per input),
@@ -39,6 +42,7 @@
 #include "family_f32_mish.h"
 #include "family_f32_silu.h"
 #include "family_f32_softplus.h"
+#include "family_f32_table.h"
 #ifdef HEADER
 #include HEADER
 #endif
@@ -60,6 +64,35 @@
 RECT_INLINE float B32(float g, float x, const float *p) { return BOK(g, x, p) ? BFAST(g, x, p) : BFULL(g, x, p); }
 #else
 #define B32 CAT(CAT(rect_, NAME), _backward_f32)
+#endif
+#ifdef TABLE
+/* forms as kernels.c's RK_TABLE_* select them: the table kernel where its predicate holds */
+#define TOK(form) CAT(CAT(rect_, NAME), CAT(form, _tab_ok))
+#define TAB(form) CAT(CAT(rect_, NAME), CAT(form, _tab))
+#if TABLE & 1
+RECT_INLINE float rect_table_fwd_(float x, const float *p)
+{
+    return TOK()(x, p) ? TAB()(x, p) : F32(x, p);
+}
+#undef F32
+#define F32 rect_table_fwd_
+#endif
+#if TABLE & 2
+RECT_INLINE float rect_table_grad_(float x, const float *p)
+{
+    return TOK(_grad)(x, p) ? TAB(_grad)(x, p) : G32(x, p);
+}
+#undef G32
+#define G32 rect_table_grad_
+#endif
+#if TABLE & 4
+RECT_INLINE float rect_table_bwd_(float g, float x, const float *p)
+{
+    return TOK(_backward)(g, x, p) ? TAB(_backward)(g, x, p) : B32(g, x, p);
+}
+#undef B32
+#define B32 rect_table_bwd_
+#endif
 #endif
 #define FHI CAT(CAT(rect_, NAME), _fwd_hi)
 #define DHI CAT(CAT(rect_, NAME), _der_hi)

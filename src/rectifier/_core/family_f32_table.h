@@ -39,6 +39,7 @@
 #if defined(__AVX512F__)
 
 #include <immintrin.h>
+#include <stddef.h>
 
 #include "family_f32.h"
 #include "tables_f32.h"
@@ -157,7 +158,7 @@ RECT_INLINE __mmask16 rect_tab_g_ok_v(__m512 g)
 }
 
 /* The first `left` of 16 lanes (left < 16: a block's last lanes). */
-RECT_INLINE __mmask16 rect_tab_tail(npy_intp left) { return (__mmask16)((1u << left) - 1u); }
+RECT_INLINE __mmask16 rect_tab_tail(ptrdiff_t left) { return (__mmask16)((1u << left) - 1u); }
 RECT_INLINE __m512 rect_tab_load(const float *a, int full, __mmask16 tail)
 {
     return full ? _mm512_loadu_ps(a) : _mm512_maskz_loadu_ps(tail, a);
@@ -207,53 +208,81 @@ RECT_INLINE float rect_softplus_backward_tab(float g, float x, const float *p)
     return x > p[1] ? g : rect_sigmoid_tab_s(g, x);
 }
 
+/* ---- silu: x sigmoid(x), the sigmoid table with g = x (|x| >= 2^-78 or x = +-0) ---- */
+RECT_INLINE int rect_silu_tab_ok(float x, const float *p)
+{
+    (void)p;
+    return rect_tab_x_ok(x) & rect_tab_g_ok(x);
+}
+RECT_INLINE float rect_silu_tab(float x, const float *p)
+{
+    (void)p;
+    return rect_sigmoid_tab_s(x, x);
+}
+
 RECT_INLINE __m512 rect_tab_over(__m512 v, __m512 x, __m512 th, int thsel, __m512 over)
 {
     return thsel ? _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, th, _CMP_GT_OQ), v, over) : v;
 }
 
-/* One step: returns the lanes of tail it did not write. */
-RECT_INLINE __mmask16 rect_softplus_tab_step(const float *in, float *out, int full,
-                                             __mmask16 tail, int all, int thsel, __m512 th,
-                                             int grad)
+/* The forms of one input x that the X blocks compute. */
+enum { RECT_TAB_SOFTPLUS, RECT_TAB_SOFTPLUS_GRAD, RECT_TAB_SILU };
+
+/* One step of 16 lanes (full) or of a block's last ones (tail): returns the lanes of tail it
+   did not write. */
+RECT_INLINE __mmask16 rect_tab_step_x(const float *in, float *out, int full, __mmask16 tail,
+                                      int all, int thsel, __m512 th, int kind)
 {
     const __m512 x = rect_tab_load(in, full, tail);
-    const __m512 v = grad ? rect_tab_over(rect_sigmoid_tab_v(_mm512_set1_ps(1.0f), x), x, th,
-                                          thsel, _mm512_set1_ps(1.0f))
-                          : rect_tab_over(rect_softplus_tab_v(x), x, th, thsel, x);
-    const __mmask16 ok = all ? tail : tail & rect_tab_x_ok_v(x);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 v;
+    __mmask16 ok = tail;
+    if (kind == RECT_TAB_SOFTPLUS) {
+        v = rect_tab_over(rect_softplus_tab_v(x), x, th, thsel, x);
+    }
+    else if (kind == RECT_TAB_SOFTPLUS_GRAD) {
+        v = rect_tab_over(rect_sigmoid_tab_v(one, x), x, th, thsel, one);
+    }
+    else {
+        v = rect_sigmoid_tab_v(x, x);
+        ok = all ? ok : ok & rect_tab_g_ok_v(x);
+    }
+    ok = all ? ok : ok & rect_tab_x_ok_v(x);
     rect_tab_store(out, ok, v);
     return tail & ~ok;
 }
-RECT_INLINE int rect_softplus_tab_run(const float *in, float *out, npy_intp m, const float *p,
-                                      int all, int grad)
+/* A block of m lanes: returns whether it left one unwritten. */
+RECT_INLINE int rect_tab_run_x(const float *in, float *out, ptrdiff_t m, int all, float thf,
+                               int kind)
 {
-    if (p[0] != 1.0f) {
-        return 1;
-    }
-    const __m512 th = _mm512_set1_ps(p[1]);
-    const int thsel = !(p[1] >= RECT_TAB_XMAX);
+    const __m512 th = _mm512_set1_ps(thf);
+    const int thsel = kind != RECT_TAB_SILU && !(thf >= RECT_TAB_XMAX);
     __mmask16 left = 0;
-    npy_intp i = 0;
+    ptrdiff_t i = 0;
     for (; i + 16 <= m; i += 16) {
-        left |= rect_softplus_tab_step(in + i, out + i, 1, 0xffff, all, thsel, th, grad);
+        left |= rect_tab_step_x(in + i, out + i, 1, 0xffff, all, thsel, th, kind);
     }
     if (i < m) {
-        left |= rect_softplus_tab_step(in + i, out + i, 0, rect_tab_tail(m - i), all, thsel, th,
-                                       grad);
+        left |= rect_tab_step_x(in + i, out + i, 0, rect_tab_tail(m - i), all, thsel, th, kind);
     }
     return left != 0;
 }
-/* The block kernels: return whether they left a lane unwritten (beta != 1: all of them). */
-static int rect_softplus_tab_block(const float *in, float *out, npy_intp m, const float *p,
+/* The block kernels: return whether they left a lane unwritten (softplus with beta != 1: all
+   of them). */
+static int rect_softplus_tab_block(const float *in, float *out, ptrdiff_t m, const float *p,
                                    int all)
 {
-    return rect_softplus_tab_run(in, out, m, p, all, 0);
+    return p[0] != 1.0f || rect_tab_run_x(in, out, m, all, p[1], RECT_TAB_SOFTPLUS);
 }
-static int rect_softplus_grad_tab_block(const float *in, float *out, npy_intp m, const float *p,
+static int rect_softplus_grad_tab_block(const float *in, float *out, ptrdiff_t m, const float *p,
                                         int all)
 {
-    return rect_softplus_tab_run(in, out, m, p, all, 1);
+    return p[0] != 1.0f || rect_tab_run_x(in, out, m, all, p[1], RECT_TAB_SOFTPLUS_GRAD);
+}
+static int rect_silu_tab_block(const float *in, float *out, ptrdiff_t m, const float *p, int all)
+{
+    (void)p;
+    return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_SILU);
 }
 
 RECT_INLINE __mmask16 rect_softplus_backward_tab_step(const float *g, const float *in,
@@ -268,7 +297,7 @@ RECT_INLINE __mmask16 rect_softplus_backward_tab_step(const float *g, const floa
     return tail & ~ok;
 }
 static int rect_softplus_backward_tab_block(const float *g, const float *in, float *out,
-                                            npy_intp m, const float *p, int all)
+                                            ptrdiff_t m, const float *p, int all)
 {
     if (p[0] != 1.0f) {
         return 1;
@@ -276,7 +305,7 @@ static int rect_softplus_backward_tab_block(const float *g, const float *in, flo
     const __m512 th = _mm512_set1_ps(p[1]);
     const int thsel = !(p[1] >= RECT_TAB_XMAX);
     __mmask16 left = 0;
-    npy_intp i = 0;
+    ptrdiff_t i = 0;
     for (; i + 16 <= m; i += 16) {
         left |= rect_softplus_backward_tab_step(g + i, in + i, out + i, 1, 0xffff, all, thsel, th);
     }

@@ -192,10 +192,10 @@ RK_SMOOTH(softplus, 2, F32, F32_FAST)
 RK_SMOOTH(hardsigmoid, 0, F32, F32)
 RK_SMOOTH(hardswish, 0, F32, F32)
 
-/* softplus on AVX-512 (beta = 1, |x| < 15.5): the table kernels of family_f32_table.h, the
-   kernels above elsewhere. rk_NAME_tf selects per element (the strided loops run it, and the
-   contiguous loops' blocks that hold an element outside the tables' range, through
-   loops.h's RECT_RUN_*_TABLE); rk_NAME_tf_full is the kernel without the tables. */
+/* softplus (beta = 1) and silu's forward on AVX-512, |x| < 15.5: the table kernels of
+   family_f32_table.h, the kernels above elsewhere. rk_NAME_tf selects per element (the strided
+   loops run it, and the contiguous loops' blocks that hold an element outside the tables'
+   range, through loops.h's RECT_RUN_*_TABLE); rk_NAME_tf_full is the kernel without them. */
 #if defined(__AVX512F__)
 #define RK_TABLE_X(NAME)                                                                        \
     RECT_INLINE int rk_##NAME##_tf_ok(npy_float x, const npy_float *p)                         \
@@ -226,6 +226,7 @@ RK_SMOOTH(hardswish, 0, F32, F32)
         return rk_##NAME##_tf_ok(g, x, p) ? rect_##NAME##_tab(g, x, p) : full;                  \
     }
 RK_TABLE_X(softplus)
+RK_TABLE_X(silu)
 RK_TABLE_X(softplus_grad)
 RK_TABLE_GX(softplus_backward)
 #endif

@@ -85,7 +85,7 @@
     X(gelu_tanh_grad, 1, 0, FLOATS, SMOOTH, "gelu_tanh_grad(x, /, ...)\n\nd/dx gelu_tanh.")    \
     X(gelu_tanh_backward, 2, 0, FLOATS, SMOOTH,                                                 \
       "gelu_tanh_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)                                   \
-    X(silu, 1, 0, FLOATS, SMOOTH, "silu(x, /, ...)\n\nx * sigmoid(x).")                        \
+    X(silu, 1, 0, FLOATS, TABLE, "silu(x, /, ...)\n\nx * sigmoid(x).")                        \
     X(silu_grad, 1, 0, FLOATS, SMOOTH, "silu_grad(x, /, ...)\n\ns + x*s*(1 - s), s = sigmoid(x).") \
     X(silu_backward, 2, 0, FLOATS, SMOOTH, "silu_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
     X(mish, 1, 0, FLOATS, SMOOTH, "mish(x, /, ...)\n\nx * tanh(softplus(x)).")                 \
