@@ -34,6 +34,7 @@ _COMMON = [
     "-fno-trapping-math",
     "-ffp-contract=fast",
     "--param=max-unswitch-insns=1000",
+    "--param=max-unswitch-level=6",
 ]
 _TARGET_FLAGS = {
     "baseline": [],

@@ -12,7 +12,8 @@
  * Build (from the repository root; NAME = gelu, silu, softplus, elu, ...; K = its parameter count):
  *   gcc -O3 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -mf16c \
  *       -mprefer-vector-width=512 -fno-math-errno -fno-trapping-math -ffp-contract=fast \
- *       --param=max-unswitch-insns=1000 -fopenmp -Isrc/rectifier/_core \
+ *       --param=max-unswitch-insns=1000 --param=max-unswitch-level=6 -fopenmp \
+ *       -Isrc/rectifier/_core \
  *       -DNAME=gelu -DK=0 tools/exhaustive_f32_cores.c -o /tmp/exhaustive_gelu -lm
  *   (drop the -m flags for the baseline build, which has no FMA: the budgets must hold there too;
  *    -DFAST_BWD checks the backward as kernels.c's F32_FAST loops run it: family_f32_fast.h's
