@@ -1,10 +1,10 @@
 /*
- * Table kernels for float32 on AVX-512: softplus and its derivative (sigmoid) for beta = 1 and
- * |x| < 15.5, as piecewise polynomials whose coefficients are looked up per lane with one
- * vpermt2ps each (a 32-entry table in two registers). The polynomial kernels of
- * family_f32_softplus.h build an exp and a log1p per element (~77 vector instructions per 16
- * lanes); here softplus is ~30 (single thread, 1e5 N(0, 3^2) inputs, same run: 0.36 against
- * 1.43 ns/elem; the backward 0.53 against 1.07).
+ * Table kernels for float32 on AVX-512: softplus and its derivative (sigmoid) for beta = 1, and
+ * silu's forward (x sigmoid(x)), for |x| < 15.5, as piecewise polynomials whose coefficients
+ * are looked up per lane with one vpermt2ps each (a 32-entry table in two registers). The
+ * polynomial kernels of family_f32_softplus.h build an exp and a log1p per element (~77 vector
+ * instructions per 16 lanes for the forward); the table forward is ~30 (single thread, 1e5
+ * N(0, 3^2) inputs, same run: 0.39 against 1.43 ns/elem; the backward 0.61 against 1.07).
  *
  * GCC does not turn a scalar table lookup into vpermt2ps (it loads and inserts lane by lane),
  * so the block kernels use intrinsics, and the scalar kernels are the same steps in float
@@ -24,14 +24,16 @@
  * steps' roundings, scaled by |d P / L| <= 0.27: <= 0.2 u; the last FMA's rounding (|lo + d P|
  * <= 0.27 L): <= 0.14 u; the final add 0.5 ulp. Total <= 1.2 ulp. For x > 0 the sum with x
  * rounds once more: <= 0.5 ulp + (L's error, at most 1.2 ulp of L) L / (x + L) <= 1.7 ulp.
- * Measured: every float32 with |x| < 15.5 (tools/exhaustive_f32.py through the ufunc, stride 1):
- * see the numbers in the README's accuracy section.
+ * Measured worst (tools/exhaustive_f32.py through the ufuncs, every 7th float32): softplus
+ * 1.165 ulp, its grad 1.238, its backward 1.177 (x = -28: the polynomial kernel's; within the
+ * tables' range less), silu 1.681 (x = -91: the polynomial kernel's).
  *
  * g sigmoid(x) = g (A + rest): A = S(y_j) (x < 0) or 1 - S(y_j) (x >= 0) as hi + lo, rest = lo
  * +- d P(d) (the sign of d flips with 1 - S), v = fma(g, hi, g rest). Relative to sigmoid(x)
  * (>= 1.8e-7): the fit 0.25 u, c1 0.13 u, Horner 0.2 u, rest's rounding 0.14 u, g rest's
  * rounding (|rest| <= 0.27 A) 0.14 u, the FMA's rounding 0.5 ulp: <= 1.4 ulp. |g| in
  * [2^-78, 2^100) keeps every product normal (|v| >= 2^-101) and finite; g = +-0 gives g.
+ * silu(x) = x sigmoid(x) is that with g = x (so |x| >= 2^-78 or x = +-0 too).
  */
 #ifndef RECTIFIER_FAMILY_F32_TABLE_H
 #define RECTIFIER_FAMILY_F32_TABLE_H
@@ -85,25 +87,6 @@ RECT_INLINE uint32_t rect_float_bits(float f)
 
 #include "family_f32_table_lanes.h"
 
-#undef RT_V
-#undef RT_M
-#undef RT_I
-#undef RT_NAME
-#undef RT_SET
-#undef RT_ADD
-#undef RT_SUB
-#undef RT_MUL
-#undef RT_FMA
-#undef RT_NEG
-#undef RT_NEGABS
-#undef RT_MAX0
-#undef RT_INDEX
-#undef RT_LOOK
-#undef RT_LT
-#undef RT_GT
-#undef RT_EQ
-#undef RT_SEL
-
 /* ---- the AVX-512 kernels (16 lanes) ----------------------------------------------------- */
 #define RT_V __m512
 #define RT_M __mmask16
@@ -125,25 +108,6 @@ RECT_INLINE uint32_t rect_float_bits(float f)
 #define RT_SEL(m, a, b) _mm512_mask_blend_ps((m), (b), (a))
 
 #include "family_f32_table_lanes.h"
-
-#undef RT_V
-#undef RT_M
-#undef RT_I
-#undef RT_NAME
-#undef RT_SET
-#undef RT_ADD
-#undef RT_SUB
-#undef RT_MUL
-#undef RT_FMA
-#undef RT_NEG
-#undef RT_NEGABS
-#undef RT_MAX0
-#undef RT_INDEX
-#undef RT_LOOK
-#undef RT_LT
-#undef RT_GT
-#undef RT_EQ
-#undef RT_SEL
 
 RECT_INLINE __mmask16 rect_tab_x_ok_v(__m512 x)
 {

@@ -3,8 +3,9 @@
  * includes this file twice: with RT_V = float (the scalar kernels, which the full kernels select
  * per element, so a value never depends on the layout or on its neighbours) and with RT_V =
  * __m512 (the block kernels of the AVX-512 build). Every step is one IEEE operation, FMAs
- * explicit, so both give the same bits (tests/test_fast_paths.py compares them). No include
- * guard: it is meant to be included once per lane type.
+ * explicit, so both give the same bits (tests/test_table_kernels.py compares them). No include
+ * guard: it is meant to be included once per lane type; the includer defines the RT_* lane
+ * operations and this file undefines them at its end.
  */
 
 /* y = -|x| in (-15.5, 0] (the callers' range) split as y = -j/2 + d: j = round(-2y) in [0, 31]
@@ -52,3 +53,22 @@ RECT_INLINE RT_V RT_NAME(rect_sigmoid_tab)(RT_V g, RT_V x)
     const RT_V v = RT_FMA(g, hi, RT_MUL(g, rest));
     return RT_SEL(RT_EQ(g, RT_SET(0.0f)), g, v); /* g = -0 gives -0 */
 }
+
+#undef RT_V
+#undef RT_M
+#undef RT_I
+#undef RT_NAME
+#undef RT_SET
+#undef RT_ADD
+#undef RT_SUB
+#undef RT_MUL
+#undef RT_FMA
+#undef RT_NEG
+#undef RT_NEGABS
+#undef RT_MAX0
+#undef RT_INDEX
+#undef RT_LOOK
+#undef RT_LT
+#undef RT_GT
+#undef RT_EQ
+#undef RT_SEL
