@@ -22,8 +22,12 @@
  * (rect_gelu_fast_f32, rect_gelu_backward_fast_f32, for x >= -13 and |g| < 2^96, run by
  * loops.h's split loops on whole blocks) leave those out. Both tails share the core, so the full
  * kernels, which take the fast value where the fast predicate holds (kernels.c), compute it
- * once. Vector operations per 16 lanes (AVX-512 loop, objdump): forward 76 -> 68 (fast path)
- * or 71 (full), gelu' 106 -> 93, g gelu' 123 -> 84 (fast path) or 108 (full).
+ * once. Instructions per 16 lanes (AVX-512 loop of the kernel alone, objdump): forward 76 -> 71
+ * (fast path and full alike), gelu' 106 -> 96, g gelu' 123 -> 87 (fast path) or 112 (full); the
+ * full kernels with the fast path's select (strided layouts, blocks with an outlier): forward
+ * 88, g gelu' 142. Single thread, 1e5 N(0, 1), the split loop against the old kernel in one
+ * run: forward 0.855 against 0.865 ns/elem (the block pre-pass costs most of what the fast
+ * tail saves; the new core alone, no fast path: ~0.83), backward 1.19-1.23 against 1.42-1.52.
  * Measured worst against the float64 kernels: see each form's comment and the README.
  */
 #ifndef RECTIFIER_FAMILY_F32_GELU_H
@@ -94,14 +98,16 @@ RECT_INLINE float rect_gelu_lsum(float m, float ml, float c)
 
 /* gelu(x) = x Phi(x) = max(x, 0) - F, F = a Q(a) e^{-a^2/2} = x Phi(-|x|), a = |x| (for x > 0,
    Phi(x) = 1 - Phi(-x)), a Q(a) = (m/2) e^{L(m)}: F = ((m + ml)/2) e^{-a^2/2 + L}, and
-   -a^2/2 + L = A + l + L = k ln2 + r + rl. k comes from A alone (shifted by L's mid-range), so
+   -a^2/2 + L = A + l + L = k ln2 + r + rl. k comes from A alone (k = round(A/ln2)), so
    the reduction runs beside L's polynomial and the chain after it is short: r, e^r - 1 - r =
-   r^2 p(r), tt = m r + (m r^2 p + m rl + ml (1 + r)) (m r exact in the fma), scaled, rounded.
+   r^2 p(r), tt = m r + (m r^2 p + ml (1 + r)) (m r exact in the fma), scaled, rounded.
    Error (units of 2^-24 of F): L's fit 0.07, L + k C2 + l rounded once (|.| < 0.25: 0.125),
-   L'(m) ml's approximation (< 0.02), rl exact (Fast2Sum: |kc| < |r1| or both small), p's fit
-   0.02, tt's rounding (|tt| < 0.65 (m + tt): < 0.65 at worst, ~0.3 typically), then m + tt
-   rounds once (0.5 ulp): < 1.4 bound. For x > 0, F (rounded, F < x/2 <= gelu(x)) and x - F
-   rounds once more. */
+   L'(m) ml's approximation (< 0.02), rl = r's rounding error, not carried (< 0.25), p's fit
+   0.01, tt's rounding (|tt| < 0.7 (m + tt): < 0.35), then m + tt rounds once (0.5 ulp):
+   < 1.7 bound. For x > 0, F (rounded, F < x/2 <= gelu(x)) and x - F rounds once more.
+   Measured worst, every float32 x (tools/exhaustive_f32_cores.c -DFAST_FWD, AVX-512): 1.372
+   (at x = -13.03, where F is near the subnormal range); no FMA, every 31st x: 1.372;
+   tools/exhaustive_f32.py --stride 101: 1.170. */
 /* The forward's core, shared by the full kernel and the fast path (the same operations on the
    same a, so GCC computes them once where both run): F = (m + tt) 2^(k - 1), a = min(|x|, 16);
    returns m, *tt, and *ky = SHIFTER + k (k + SHIFTER's bits in its low bits). */
@@ -189,7 +195,10 @@ RECT_INLINE float rect_gelu_fast_f32(float x, const float *p)
    polynomial in m (the forward's division; L2' ml as there), k = round((A + L2)/ln2), and
    E D 2^(1-k) = (th + tl)(1 + r + w) = th + tt, tt = th r + (th r^2 p + th rl + tl (1 + r + w))
    rounded once; the scale 2^(k-1). Every form yields hi + lo and a scale 2^k, and the grad and
-   the backward round hi + lo (times g) once. */
+   the backward round hi + lo (times g) once.
+   Measured worst, every float32 x (tools/exhaustive_f32_cores.c -DFAST_BWD, AVX-512, g ~
+   N(0, 16)): grad 1.300, backward 1.363; no FMA, every 31st x: 1.265, 1.596;
+   tools/exhaustive_f32.py --stride 101: 1.170, 1.185. */
 
 /* a0 = 0.7517915246935644574579049 (mpmath) = X0A + X0L (+ 4.3e-16) */
 #define RECT_GELU_X0A 0.751791537f
