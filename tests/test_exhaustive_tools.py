@@ -61,16 +61,14 @@ def _table_mask(name: str) -> int:
     return sum(1 << i for i, form in enumerate(forms) if form in tables)
 
 
-def _float_lane_cores() -> list[tuple[str, int, bool, bool]]:
-    """(name, parameter count, forward in float lanes, backward with a fast path) for every
-    RK_SMOOTH with an F32 or F32_FAST form."""
+def _float_lane_cores() -> list[tuple[str, int, str, bool]]:
+    """(name, parameter count, forward's form: D, F32 or F32_FAST, backward with a fast path)
+    for every RK_SMOOTH with an F32 or F32_FAST form."""
     text = (CORE / "kernels.c").read_text()
     rows = re.findall(r"^RK_SMOOTH\((\w+), (\d+), (\w+), (\w+)\)", text, flags=re.M)
     assert all(code in ("D", "F32", "F32_FAST") for row in rows for code in row[2:]), rows
-    # the harness checks a backward fast path (-DFAST_BWD); a forward one would need its own flag
-    assert all(fwd != "F32_FAST" for _, _, fwd, _ in rows), "teach the harness -DFAST_FWD"
     return [
-        (n, int(k), fwd == "F32", der == "F32_FAST")
+        (n, int(k), fwd, der == "F32_FAST")
         for n, k, fwd, der in rows
         if fwd != "D" or der != "D"
     ]
@@ -85,7 +83,7 @@ def _python_tool():
     return mod
 
 
-def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool, fast_bwd: bool) -> Path:
+def _c_tool(tmp_path: Path, name: str, k: int, fwd: str, fast_bwd: bool) -> Path:
     exe = tmp_path / f"exhaustive_{name}"
     cmd = [
         "gcc",
@@ -95,7 +93,8 @@ def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool, fast_bwd: bool) -> Pat
         f"-I{CORE}",
         f"-DNAME={name}",
         f"-DK={k}",
-        f"-DFWD={int(fwd)}",
+        f"-DFWD={int(fwd != 'D')}",
+        *(["-DFAST_FWD"] if fwd == "F32_FAST" else []),
         *(["-DFAST_BWD"] if fast_bwd else []),
         # the AVX-512 build runs the table kernels where they hold (kernels.c's RK_TABLE_*)
         *([f"-DTABLE={_table_mask(name)}"]
@@ -112,7 +111,8 @@ def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool, fast_bwd: bool) -> Pat
 def test_kernels_c_lists_float_lane_cores():
     names = [n for n, *_ in _float_lane_cores()]
     assert {"gelu", "silu", "softplus", "elu"} <= set(names)
-    assert {n for n, *_, fast in _float_lane_cores() if fast} >= {"elu", "selu"}
+    assert {n for n, *_, fast in _float_lane_cores() if fast} >= {"elu", "selu", "gelu"}
+    assert {n for n, _, fwd, _ in _float_lane_cores() if fwd == "F32_FAST"} >= {"gelu"}
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc to build the C harness")
@@ -133,7 +133,7 @@ def test_c_harness_matches_the_ufunc_checker(tmp_path, name, k, fwd, fast_bwd):
     }
     tool = _python_tool()
     bound = rec.ulp_bound["float32"]
-    for op in (["forward"] if fwd else []) + ["grad", "backward"]:
+    for op in (["forward"] if fwd != "D" else []) + ["grad", "backward"]:
         worst, x, over = tool.check(name, op, STRIDE, bound)
         c_worst, _, c_over = got[op]
         assert c_over == 0 and over == 0, (op, out)

@@ -6,7 +6,9 @@ integer min, and take subnormal x through the main path; the backward splits g i
 and a significand. tests/test_accuracy.py samples the whole line; here the float32 kernels are
 checked at those seams against the float64 kernels (4 float64 ULP of the exact value, ~1e-8 of a
 float32 ULP): every float within 512 ULP of x0, the floats where k changes, subnormal and huge x,
-and extreme gradients.
+and extreme gradients. Those inputs mix specials into every block, so they run the full kernels;
+the last tests put the seams of the fast paths (x >= -13, |g| < 2^96: loops.h's split loops
+take them on whole blocks of 256) in blocks of their own.
 """
 
 from __future__ import annotations
@@ -80,3 +82,38 @@ def test_backward_at_the_seams_with_extreme_gradients():
     # that rounds to zero may carry g's sign or not (kernels.c: not part of the contract)
     keep = ~(np.abs(d) < 2.0**-278)
     assert_f32_within(got[keep], ref[keep], x[keep], "gelu_backward", zero_signs=False)
+
+
+def _fast_blocks() -> tuple[np.ndarray, np.ndarray]:
+    """Seams of the fast paths, every element inside them (x >= -13, |g| < 2^96), padded to
+    whole blocks of 256: the floats next to -13 from above; x where the derivative's
+    t = m - 1/4 starts to round (m = a/(4 + a) = 1/8, a = 4/7); x0; x above 13, where the fast
+    paths hold k at -125/-124 (the forward clamps a at 16, the derivative at 20); huge x."""
+    rng = np.random.default_rng(12)
+    up = (np.float32(-13.0).view(np.int32) - np.arange(0, 200, dtype=np.int32)).view(F32)
+    seams = [
+        up,  # -13 and the 199 floats above it
+        _around(4 / 7, 64), _around(-4 / 7, 64), _around(X0, 64),
+        _around(13.0, 64), _around(16.0, 64), _around(20.0, 64),
+        rng.uniform(12.0, 25.0, 400).astype(F32),
+        np.exp2(rng.uniform(4, 127.9, 300)).astype(F32), np.array([np.inf], dtype=F32),
+    ]
+    x = np.concatenate(seams).astype(F32)
+    x = np.concatenate([x, rng.uniform(-13, 13, -x.size % 256).astype(F32)])
+    g = (rng.standard_normal(x.size) * 4).astype(F32)
+    return x, g
+
+
+def test_fast_paths_at_their_seams():
+    x, g = _fast_blocks()
+    assert x.size % 256 == 0 and (x >= -13).all()
+    with np.errstate(all="ignore"):
+        fwd, fwd64 = rectifier.gelu(x), rectifier.gelu(x.astype(np.float64))
+        bwd = rectifier.gelu_backward(g, x)
+        bwd64 = rectifier.gelu_backward(g.astype(np.float64), x.astype(np.float64))
+    finite = np.isfinite(x)
+    assert_f32_within(fwd[finite], fwd64[finite], x[finite], "gelu (fast path)")
+    assert_f32_within(bwd, bwd64, x, "gelu_backward (fast path)")
+    big = x > 7  # gelu(x) = x and g gelu'(x) = g there (7 phi(7) < 2^-33)
+    np.testing.assert_array_equal(fwd[big], x[big])
+    np.testing.assert_array_equal(bwd[big], g[big])

@@ -1,9 +1,11 @@
 """Fit the float32 gelu tables of src/rectifier/_core/family_f32_gelu.h: rect_gelu_l (the
 forward's L(m) = ln(2 Q(a)(1 + a)), m = a/(1 + a)) and rect_gelu_l2 (gelu''s
-L2(m) = ln(2 D(a)/(a0 - a)), D = Q(a) - a/sqrt(2 pi)): least squares at Chebyshev nodes
+L2(m) = ln(2 D(a)/(a0 - a)), D = Q(a) - a/sqrt(2 pi), m = a/(4 + a)): least squares at Chebyshev
+nodes
 (mpmath values, absolute error: they are exponents), coefficients rounded to float one at a time
-(lowest first) with the rest refitted; the linear or quadratic fits of L'(m), L2'(m) and L2(m)
-the kernels use for the quotient's correction and for k; and the e^r = 1 + r + r^2 p(r) of each
+(lowest first) with the rest refitted; the quadratic fits of L'(m) and L2'(m)/4 and the linear
+fit of L2(m) the kernels use for the quotient's correction and for k; and the
+e^r = 1 + r + r^2 p(r) of each
 form (minimax of the relative error by reweighted least squares, p0 = 1/2 fixed) on its range of r.
 Prints each table and its error on a dense grid.
 
@@ -102,7 +104,6 @@ def polyfit_on(f, lo, hi, deg, center, n=2000):
 
 
 def main() -> None:
-    c = 15 / 32
     x0 = mp.findroot(gelu_der, mp.mpf("-0.7518"))
     a0 = -x0
     a0h = float(np.float32(float(a0)))
@@ -113,25 +114,26 @@ def main() -> None:
         return l_of_s(1 - m)
 
     def l2_of_m(m):
-        a = m / (1 - m)
+        a = 4 * m / (1 - m)  # gelu''s m = a/(4 + a): L2 in it needs degree 10, not 14
         if abs(a - a0) < mp.mpf("1e-15"):  # removable: step off the root
             a = a0 + mp.mpf("1e-15")
         return mp.log(2 * (q(a) - a / SQ2PI) / (a0 - a))
 
-    for name, f, mmax, deg in (("rect_gelu_l", l_of_m, 16 / 17, 15),
-                               ("rect_gelu_l2", l2_of_m, 20 / 21, 14)):
-        table, err = fit_f32(f, 0.0, mmax, deg, c, npts=500, absolute=True)
-        show(f"{name} (0 <= m <= {mmax:.4f}, t = m - 15/32; absolute error)", table, err)
+    for name, f, mmax, deg, c, npts in (("rect_gelu_l", l_of_m, 16 / 17, 15, 15 / 32, 500),
+                                        ("rect_gelu_l2", l2_of_m, 20 / 24, 10, 1 / 4, 400)):
+        table, err = fit_f32(f, 0.0, mmax, deg, c, npts=npts, absolute=True)
+        show(f"{name} (0 <= m <= {mmax:.4f}, t = m - {c}; absolute error)", table, err)
         coef = np.array(table[::-1])
         dcoef = np.polyder(coef)
-        d = polyfit_on(lambda m, p=dcoef: np.polyval(p, m - c), 0.0, mmax,
-                       2 if name == "rect_gelu_l" else 1, c)
-        print("    derivative in t:", ", ".join(f"{v:.6g}" for v in d))
+        d = polyfit_on(lambda m, p=dcoef, c=c: np.polyval(p, m - c), 0.0, mmax, 2, c)
+        if name == "rect_gelu_l2":  # the kernel's ml4 is 4 ml
+            d = d / 4
+        print("    derivative in t (L2': divided by 4):", ", ".join(f"{v:.9g}" for v in d))
         if name == "rect_gelu_l2":
-            v = polyfit_on(lambda m, p=coef: np.polyval(p, m - c), 0.0, mmax, 1, c)
-            print("    value, linear in t (for k):", ", ".join(f"{u:.6g}" for u in v))
-    show("forward's e^r p (-0.43 <= r <= 0.50)", *fit_exp(5, -0.43, 0.50))
-    show("gelu''s e^r p (-0.40 <= r <= 0.38)", *fit_exp(5, -0.40, 0.38))
+            v = polyfit_on(lambda m, p=coef, c=c: np.polyval(p, m - c), 0.0, mmax, 1, c)
+            print("    value, linear in t (for k):", ", ".join(f"{u:.9g}" for u in v))
+    show("forward's e^r p (-0.52 <= r <= 0.41)", *fit_exp(5, -0.52, 0.41))
+    show("gelu''s e^r p (-0.38 <= r <= 0.42)", *fit_exp(5, -0.38, 0.42))
 
 
 if __name__ == "__main__":
