@@ -16,7 +16,8 @@
  *       -DNAME=gelu -DK=0 tools/exhaustive_f32_cores.c -o /tmp/exhaustive_gelu -lm
  *   (drop the -m flags for the baseline build, which has no FMA: the budgets must hold there too;
  *    -DFAST_BWD checks the backward as kernels.c's F32_FAST loops run it: family_f32_fast.h's
- *    fast path wherever its predicate holds, the full kernel elsewhere;
+ *    fast path wherever its predicate holds, the full kernel elsewhere; -DFAST_FWD likewise the
+ *    forward of an RK_FWD_F_F32_FAST kernel (rect_NAME_fast_ok_f32, rect_NAME_fast_f32);
  *    -DFWD=0 where only the derivative has a float-lane core (RK_SMOOTH(NAME, K, D, F32));
  *    -DHEADER='"family_f32_x.h"' adds a header the list below lacks)
  * Run:  /tmp/exhaustive_gelu [stride=1] [parameters...]      e.g. softplus: 1 20 (beta threshold)
@@ -49,7 +50,16 @@
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
+#ifdef FAST_FWD
+/* the forward as kernels.c's RK_FWD_F_F32_FAST loops run it: the fast path where OK holds */
+#define F32 rect_fast_fwd_
+#define FFULL CAT(CAT(rect_, NAME), _f32)
+#define FOK CAT(CAT(rect_, NAME), _fast_ok_f32)
+#define FFAST CAT(CAT(rect_, NAME), _fast_f32)
+RECT_INLINE float F32(float x, const float *p) { return FOK(x, p) ? FFAST(x, p) : FFULL(x, p); }
+#else
 #define F32 CAT(CAT(rect_, NAME), _f32)
+#endif
 #define G32 CAT(CAT(rect_, NAME), _grad_f32)
 #ifdef FAST_BWD
 /* the backward as the split loop computes it: the fast path where its predicate holds */

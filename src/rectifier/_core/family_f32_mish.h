@@ -260,4 +260,128 @@ RECT_INLINE float rect_mish_backward_f32(float g, float x, const float *p)
     return zero ? 0.0f : (x > 1e3f ? g : (finite ? v : g * hi));
 }
 
+
+/* ---- fast paths (kernels.c's F32_FAST: loops.h's RECT_RUN_*_SPLIT) -------------------------- */
+
+/* a b + c rounded once (FMA), or a b by rect_two_prodf plus c (|c| below an ulp of a b) */
+RECT_INLINE float rect_mish_fma(float a, float b, float c)
+{
+#if defined(__FMA__)
+    return __builtin_fmaf(a, b, c);
+#else
+    float pl;
+    const float ph = rect_two_prodf(a, b, &pl);
+    return ph + (pl + c);
+#endif
+}
+
+#define RECT_MISH_FAST_MAX 80.0f
+#define RECT_MISH_FAST_MIN 0x1p-60f
+
+RECT_INLINE int rect_mish_fast_ok_f32(float x, const float *p)
+{
+    (void)p;
+    const float ax = fabsf(x);
+    return (ax <= RECT_MISH_FAST_MAX) & ((ax >= RECT_MISH_FAST_MIN) | (ax == 0.0f));
+}
+
+RECT_INLINE float rect_mish_fast_f32(float x, const float *p)
+{
+    (void)p;
+    float k;
+    const float q = rect_expf_q_in_range(-fabsf(x), &k);
+    const float E = rect_pow2f(k);
+    const float z = E + E * q;
+    const int pos = x >= 0.0f;
+    const float z2 = z + z;
+    const float w = pos ? z2 : z;
+    const float c1 = pos ? 1.0f : 2.0f;
+    const float qq = pos ? 0.0f : q;
+    const float En = pos ? 1.0f : E;
+    const float n = z * w + (z2 - w);
+    const float a = c1 + w;
+    const float D = n + a;
+    const float Dl = (a - D) + n;
+    const float inv = 1.0f / D;
+    const float h = n * inv;
+#if defined(__FMA__)
+    const float e = __builtin_fmaf(-h, D, n);
+#else
+    float hl;
+    const float hD = rect_two_prodf(h, D, &hl);
+    const float e = (n - hD) - hl;
+#endif
+    const float F = 1.0f - h;
+    const float Fl = ((1.0f - F) - h) - (e - h * Dl) * inv;
+    float ml;
+    const float mh = rect_mish_mul1p(x, qq, &ml);
+    return copysignf(rect_mish_fma(mh, F, mh * Fl + ml * F) * En, x); /* -0 gives -0 */
+}
+
+#define RECT_MISH_FAST_BWD_MAX 40.0f
+
+RECT_INLINE int rect_mish_backward_fast_ok_f32(float g, float x, const float *p)
+{
+    (void)p;
+    const float ag = fabsf(g);
+    return (fabsf(x) <= RECT_MISH_FAST_BWD_MAX) &
+           (((ag >= 0x1p-64f) & (ag <= 0x1p64f)) | (ag == 0.0f));
+}
+
+RECT_INLINE float rect_mish_backward_fast_f32(float g, float x, const float *p)
+{
+    (void)p;
+    float k, al, Dh, Dl;
+    const float q = rect_expf_q_in_range(-fabsf(x), &k);
+    const float E = rect_pow2f(k);
+    const int pos = x >= 0.0f;
+    const float z = E + E * q;
+    const float a = rect_mish_ad(z, pos, &al, &Dh, &Dl);
+    const float e1 = 1.0f + z;
+    const float e1l = (1.0f - e1) + z;
+    float adl;
+    const float ad = rect_two_prodf(a, Dh, &adl);
+    adl += al * Dh + a * Dl;
+    const float cm = pos ? z * z : 1.0f;
+    const float c = e1 * cm;
+    const float cl = e1l * cm;
+    const float x4 = 4.0f * x;
+    float xcl, ol;
+    const float xc = rect_two_prodf(x4, c, &xcl);
+    xcl += x4 * cl;
+    const float om = rect_two_sumf(ad, xc, &ol);
+    ol += adl + xcl;
+    const float qq = pos ? 0.0f : q;
+    float Nl;
+    const float Nh = rect_mish_mul1p(om, qq, &Nl);
+    Nl += ol + ol * qq;
+    float DDl;
+    const float DD = rect_two_prodf(Dh, Dh, &DDl);
+    DDl += 2.0f * Dh * Dl;
+    float Fl;
+    const float Fh = rect_div_ff(Nh, Nl, DD, DDl, &Fl);
+    const float tx = x - RECT_MISH_X0H;
+    const float th = tx - RECT_MISH_X0L;
+    const float tl = (tx - th) - RECT_MISH_X0L;
+    float cc = RECT_MISH_C(7);
+    cc = cc * th + RECT_MISH_C(6);
+    cc = cc * th + RECT_MISH_C(5);
+    cc = cc * th + RECT_MISH_C(4);
+    cc = cc * th + RECT_MISH_C(3);
+    cc = cc * th + RECT_MISH_C(2);
+    cc = cc * th + RECT_MISH_C(1);
+    const float c0l = (float)(rect_root_mish_f[0] - (double)RECT_MISH_C(0));
+    float rl0;
+    const float rh = rect_two_prodf(th, RECT_MISH_C(0), &rl0);
+    const float rl = rl0 + (th * (c0l + th * cc) + tl * RECT_MISH_C(0));
+    const int root = fabsf(th) < (float)RECT_ROOT_MISH_R;
+    const float En = (root || pos) ? 1.0f : E;
+    const float lo = root ? rl : Fl;
+    const float hi = root ? rh : Fh;
+    float gl;
+    const float gh = rect_two_prodf(g, hi, &gl);
+    const float v = (gh + (gl + g * lo)) * En;
+    return g == 0.0f ? gh : v;
+}
+
 #endif

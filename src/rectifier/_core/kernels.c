@@ -105,7 +105,9 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
    float16 always takes the double cores (rk_NAME_fd, ..._grad_fd, ..._backward_fd): its
    correct rounding needs their margin (family_f32.h).
    DER = F32_FAST: F32 plus a fast path for the backward (loops.h's RECT_RUN_*_SPLIT):
-   rect_NAME_backward_fast_ok_f32 and rect_NAME_backward_fast_f32, in family_f32_fast.h. The
+   rect_NAME_backward_fast_ok_f32 and rect_NAME_backward_fast_f32, in family_f32_fast.h (mish:
+   family_f32_mish.h). FWD = F32_FAST likewise for the forward: rect_NAME_fast_ok_f32 and
+   rect_NAME_fast_f32. The
    kernel the other blocks and layouts run then takes the fast path's value on its lanes too
    (a select), so an element's result never depends on its neighbours, on the layout or on the
    thread count. Every other float32 kernel gets the trivial pair (OK always holds, FAST is the
@@ -139,6 +141,20 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
         return rect_##NAME##_f32(x, p);                                                         \
     }                                                                                           \
     RK_NO_FAST_X(rk_##NAME##_f)
+#define RK_FWD_F_F32_FAST(NAME)                                                                 \
+    RECT_INLINE int rk_##NAME##_f_ok(npy_float x, const npy_float *p)                          \
+    {                                                                                           \
+        return rect_##NAME##_fast_ok_f32(x, p);                                                 \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_f_fast(npy_float x, const npy_float *p)                  \
+    {                                                                                           \
+        return rect_##NAME##_fast_f32(x, p);                                                    \
+    }                                                                                           \
+    RECT_INLINE npy_float rk_##NAME##_f(npy_float x, const npy_float *p)                      \
+    {                                                                                           \
+        const npy_float full = rect_##NAME##_f32(x, p);                                         \
+        return rk_##NAME##_f_ok(x, p) ? rk_##NAME##_f_fast(x, p) : full;                        \
+    }
 #define RK_DER_F_D(NAME)                                                                        \
     RECT_INLINE npy_float rk_##NAME##_grad_f(npy_float x, const npy_float *p)                 \
     {                                                                                           \
@@ -186,7 +202,7 @@ RK_SMOOTH(celu, 1, D, F32)
 RK_SMOOTH(gelu, 0, F32, F32)
 RK_SMOOTH(gelu_tanh, 0, D, D)
 RK_SMOOTH(silu, 0, F32, F32)
-RK_SMOOTH(mish, 0, F32, F32)
+RK_SMOOTH(mish, 0, F32_FAST, F32_FAST)
 RK_SMOOTH(softplus, 2, F32, F32_FAST)
 RK_SMOOTH(hardsigmoid, 0, F32, F32)
 RK_SMOOTH(hardswish, 0, F32, F32)
