@@ -1,28 +1,60 @@
+"""Fit the exp polynomial of src/rectifier/_core/family_f32_mish.h's fast paths (rect_mish_expq).
+
+e^r = 1 + r + r^2 P(r) on |r| <= ln2/2 (+ a margin for the reduction's rounding), P of degree
+4: least squares at Chebyshev nodes with Lawson reweighting towards minimax, in the weight
+r^2 / e^r (the relative error P's error leaves in e^r), coefficients rounded to float. Prints the
+coefficients and the worst relative error of e^r with them (exact arithmetic, mpmath, dense
+grid), in float32 units u = 2^-24.
+
+    python tools/fit_mish_exp_f32.py [degree=4]
+"""
+
+from __future__ import annotations
+
+import sys
+
+import mpmath as mp
 import numpy as np
-from mpmath import mp, mpf, exp as mexp
-L = 0.3466 * 1.001
-r = np.cos(np.linspace(0, np.pi, 4001)) * L
-r = r[np.abs(r) > 1e-6]
-f = (np.expm1(r) - r) / r**2
-deg = int(__import__('sys').argv[1])
-# weighted minimax via iterative reweighted least squares on the relative error of e^r
-w = r**2 / np.exp(r)
-V = np.vander(r, deg + 1, increasing=True)
-wt = np.ones_like(r)
-for it in range(60):
-    c, *_ = np.linalg.lstsq(V * (w * wt)[:, None], f * w * wt, rcond=None)
-    e = (V @ c - f) * w
-    wt *= (np.abs(e) / np.abs(e).max()) ** 0.5 + 1e-3
-    wt /= wt.mean()
-cf = c.astype(np.float32).astype(np.float64)
-mp.dps = 40
-def relerr(cs):
-    m = 0
-    for rv in np.linspace(-L, L, 20001):
-        p = 0.0
-        for cc in cs[::-1]: p = p * rv + cc
-        val = mpf(rv) + mpf(rv)**2 * mpf(p)
-        m = max(m, abs(float((1 + val) / mexp(mpf(rv)) - 1)))
-    return m
-print("deg", deg, "coef", [float(np.float32(x)) for x in c])
-print("max rel err (float coefs, exact arith): %.3g = %.3f u" % (relerr(cf), relerr(cf) * 2**24))
+
+mp.mp.dps = 40
+LIMIT = 0.3466 * 1.001  # ln2/2 and a margin
+
+
+def fit(degree: int) -> np.ndarray:
+    r = np.cos(np.linspace(0.0, np.pi, 4001)) * LIMIT
+    r = r[np.abs(r) > 1e-6]
+    target = (np.expm1(r) - r) / r**2
+    weight = r**2 / np.exp(r)
+    vander = np.vander(r, degree + 1, increasing=True)
+    lawson = np.ones_like(r)
+    coef = np.zeros(degree + 1)
+    for _ in range(60):
+        w = weight * lawson
+        coef = np.linalg.lstsq(vander * w[:, None], target * w, rcond=None)[0]
+        err = np.abs((vander @ coef - target) * weight)
+        lawson *= np.sqrt(err / err.max()) + 1e-3
+        lawson /= lawson.mean()
+    return coef.astype(np.float32)
+
+
+def worst_relative_error(coef: np.ndarray) -> float:
+    worst = mp.mpf(0)
+    for rv in np.linspace(-LIMIT, LIMIT, 20001):
+        r = mp.mpf(float(rv))
+        p = mp.mpf(0)
+        for c in coef[::-1]:
+            p = p * r + mp.mpf(float(c))
+        worst = max(worst, abs((1 + r + r * r * p) / mp.exp(r) - 1))
+    return float(worst)
+
+
+def main() -> None:
+    degree = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    coef = fit(degree)
+    print("P, lowest first:", ", ".join(f"{float(c)!r}f" for c in coef))
+    err = worst_relative_error(coef)
+    print(f"worst relative error of e^r: {err:.3g} = {err * 2**24:.3f} u")
+
+
+if __name__ == "__main__":
+    main()
