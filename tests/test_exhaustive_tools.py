@@ -51,16 +51,15 @@ _TARGET_FLAGS = {
 }
 
 
-def _float_lane_cores() -> list[tuple[str, int, bool, bool]]:
-    """(name, parameter count, forward in float lanes, backward with a fast path) for every
-    RK_SMOOTH with an F32 or F32_FAST form."""
+def _float_lane_cores() -> list[tuple[str, int, bool, bool, bool]]:
+    """(name, parameter count, forward in float lanes, forward with a fast path, backward with a
+    fast path) for every RK_SMOOTH with an F32 or F32_FAST form."""
     text = (CORE / "kernels.c").read_text()
     rows = re.findall(r"^RK_SMOOTH\((\w+), (\d+), (\w+), (\w+)\)", text, flags=re.M)
     assert all(code in ("D", "F32", "F32_FAST") for row in rows for code in row[2:]), rows
-    # the harness checks a backward fast path (-DFAST_BWD); a forward one would need its own flag
-    assert all(fwd != "F32_FAST" for _, _, fwd, _ in rows), "teach the harness -DFAST_FWD"
+    # the harness checks a fast path as the split loops run it (-DFAST_FWD, -DFAST_BWD)
     return [
-        (n, int(k), fwd == "F32", der == "F32_FAST")
+        (n, int(k), fwd != "D", fwd == "F32_FAST", der == "F32_FAST")
         for n, k, fwd, der in rows
         if fwd != "D" or der != "D"
     ]
@@ -75,7 +74,9 @@ def _python_tool():
     return mod
 
 
-def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool, fast_bwd: bool) -> Path:
+def _c_tool(
+    tmp_path: Path, name: str, k: int, fwd: bool, fast_fwd: bool, fast_bwd: bool
+) -> Path:
     exe = tmp_path / f"exhaustive_{name}"
     cmd = [
         "gcc",
@@ -86,6 +87,7 @@ def _c_tool(tmp_path: Path, name: str, k: int, fwd: bool, fast_bwd: bool) -> Pat
         f"-DNAME={name}",
         f"-DK={k}",
         f"-DFWD={int(fwd)}",
+        *(["-DFAST_FWD"] if fast_fwd else []),
         *(["-DFAST_BWD"] if fast_bwd else []),
         str(ROOT / "tools" / "exhaustive_f32_cores.c"),
         "-o",
@@ -103,12 +105,12 @@ def test_kernels_c_lists_float_lane_cores():
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc to build the C harness")
-@pytest.mark.parametrize("name,k,fwd,fast_bwd", _float_lane_cores())
-def test_c_harness_matches_the_ufunc_checker(tmp_path, name, k, fwd, fast_bwd):
+@pytest.mark.parametrize("name,k,fwd,fast_fwd,fast_bwd", _float_lane_cores())
+def test_c_harness_matches_the_ufunc_checker(tmp_path, name, k, fwd, fast_fwd, fast_bwd):
     rec = ALL_RECORDS[name]
     params = [p.default for p in rec.params]
     assert len(params) == k, "kernels.c's parameter count must match the registry's"
-    exe = _c_tool(tmp_path, name, k, fwd, fast_bwd)
+    exe = _c_tool(tmp_path, name, k, fwd, fast_fwd, fast_bwd)
     out = subprocess.run(
         [str(exe), str(STRIDE), *map(repr, params)], check=True, capture_output=True, text=True
     ).stdout
