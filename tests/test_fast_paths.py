@@ -8,6 +8,7 @@ span what the predicates admit: |g| from the smallest subnormal up to just under
 just above -64 to the largest float (elu, selu), within (-80, 80) (softplus, beta = 1, every
 threshold), or from -13 to the largest float (gelu, forward and backward); alpha from 2^-30 to
 2^30 (and outside, where only the full kernel may run).
+mish has a forward fast path too (|x| <= 80; family_f32_mish.h), tested the same way at the end.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ X_RANGE = {
     "selu": (-63.99, 0.0, 2.0**127.9),
     "softplus": (-79.99, 79.99, 79.99),
     "gelu": (-13.0, 8.0, 2.0**127.9),
+    "mish": (-79.99, 79.99, 79.99),
 }
 GELU_MIN = np.float32(-13.0)  # family_f32_gelu.h's RECT_GELU_FAST_MIN: x >= -13 runs fast
 
@@ -53,7 +55,7 @@ def _fast_range(
     return x, g
 
 
-def _params(name: str, param: float | tuple[float, float]) -> list:
+def _params(name: str, param: float | tuple[float, float] | None) -> list:
     """float32 parameters: elu's alpha, softplus's (beta, threshold), none for selu."""
     if name == "softplus":
         return [F32(v) for v in param]
@@ -65,6 +67,7 @@ CASES = (
     [("elu", a) for a in ALPHAS]
     + [("selu", 1.0), ("gelu", 1.0)]
     + [("softplus", p) for p in SOFTPLUS]
+    + [("mish", None)]
 )
 DEFAULTS = [
     ("elu", 1.0),
@@ -73,6 +76,7 @@ DEFAULTS = [
     ("softplus", (1.0, np.inf)),
     ("softplus", (1.0, 20.0)),
     ("gelu", 1.0),
+    ("mish", None),
 ]
 
 
@@ -96,6 +100,7 @@ def test_backward_fast_path_blocks_within_2_ulp(name, param):
         ("g", -np.inf),
         ("g", np.nan),
         ("g", 2.0**100),
+        ("g", 2.0**101),
         ("x", -100.0),
         ("x", np.nan),
         ("x", -np.inf),
@@ -123,7 +128,7 @@ def test_one_out_of_range_element_sends_its_block_to_the_full_kernel(name, param
         np.testing.assert_array_equal(got[same], rec.backward_ufunc(g0, x0, *p32)[same])
 
 
-@pytest.mark.parametrize("name", ["elu", "selu", "softplus", "gelu"])
+@pytest.mark.parametrize("name", ["elu", "selu", "softplus", "gelu", "mish"])
 def test_fast_path_results_do_not_depend_on_layout(name):
     """Out aliasing g or x, strided inputs and an unaligned start (the loops' other branches and
     other block boundaries) give the same values, bit for bit."""
@@ -216,3 +221,60 @@ def test_gelu_forward_fast_path_results_do_not_depend_on_layout():
     np.testing.assert_array_equal(inplace, plain)
     np.testing.assert_array_equal(rec.ufunc(np.repeat(x, 2)[::2]), plain)  # strided
     np.testing.assert_array_equal(rec.ufunc(x[3:]), plain[3:])  # other block boundaries
+
+
+# ---- forward fast paths (kernels.c's RK_FWD_F_F32_FAST) ----------------------------------------
+
+FORWARD_FAST = ["mish"]
+
+
+def _fast_range_x(name: str, nblocks: int = 96, seed: int = 0) -> np.ndarray:
+    """x only, every element inside the forward fast path's range of ``name``."""
+    return _fast_range(name, nblocks, seed)[0]
+
+
+@pytest.mark.parametrize("name", FORWARD_FAST)
+def test_forward_fast_path_blocks_within_2_ulp(name):
+    rec = ALL_RECORDS[name]
+    x = _fast_range_x(name)
+    with np.errstate(all="ignore"):
+        got = rec.ufunc(x)
+        ref = rec.ufunc(x.astype(np.float64))
+    assert_f32_within(got, ref, x, f"{name} (fast path blocks)")
+
+
+@pytest.mark.parametrize("name", FORWARD_FAST)
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 100.0, -100.0, 2.0**-130, -3e38])
+def test_forward_out_of_range_element_sends_its_block_to_the_full_kernel(name, value):
+    rec = ALL_RECORDS[name]
+    x = _fast_range_x(name, nblocks=8, seed=1)
+    x0 = x.copy()
+    x[np.arange(0, x.size, BLOCK) + np.arange(x.size // BLOCK) * 37 % BLOCK] = value
+    with np.errstate(all="ignore"):
+        got = rec.ufunc(x)
+        ref = rec.ufunc(x.astype(np.float64)).astype(F32)
+    special = ~np.isfinite(ref) | ~np.isfinite(got)
+    np.testing.assert_array_equal(got[special], ref[special])
+    assert_f32_within(got[~special], ref[~special], x[~special], f"{name} with {value!r}")
+    # the other elements of those blocks get exactly what they get in fast-path blocks
+    same = x == x0
+    np.testing.assert_array_equal(got[same], rec.ufunc(x0)[same])
+
+
+@pytest.mark.parametrize("name", FORWARD_FAST)
+def test_forward_fast_path_results_do_not_depend_on_layout(name):
+    """In place, strided and from an unaligned start give the same bits as the contiguous call."""
+    rec = ALL_RECORDS[name]
+    x = _fast_range_x(name, nblocks=4, seed=2)
+    plain = rec.ufunc(x)
+    assert_f32_within(plain, rec.ufunc(x.astype(np.float64)), x, "contiguous")
+    inplace = x.copy()
+    rec.ufunc(inplace, out=inplace)
+    np.testing.assert_array_equal(inplace, plain)
+    np.testing.assert_array_equal(rec.ufunc(np.repeat(x, 2)[::2]), plain)
+    np.testing.assert_array_equal(rec.ufunc(x[3:]), plain[3:])
+    # one element per block out of range: every other element keeps its bits
+    planted = x.copy()
+    planted[5::BLOCK] = np.nan
+    keep = ~np.isnan(planted)
+    np.testing.assert_array_equal(rec.ufunc(planted)[keep], plain[keep])

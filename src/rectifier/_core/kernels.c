@@ -106,8 +106,8 @@ RECT_INLINE double rect_backward_value_lo(double g, double v, double k)
    float16 always takes the double cores (rk_NAME_fd, ..._grad_fd, ..._backward_fd): its
    correct rounding needs their margin (family_f32.h).
    DER = F32_FAST: F32 plus a fast path for the backward (loops.h's RECT_RUN_*_SPLIT):
-   rect_NAME_backward_fast_ok_f32 and rect_NAME_backward_fast_f32, in family_f32_fast.h (gelu's:
-   family_f32_gelu.h). The kernel the other blocks and layouts run then takes the fast path's
+   rect_NAME_backward_fast_ok_f32 and rect_NAME_backward_fast_f32, in family_f32_fast.h (gelu's and
+   mish's: family_f32_gelu.h, family_f32_mish.h). The kernel the other blocks and layouts run then takes the fast path's
    value on its lanes too (a select), so an element's result never depends on its neighbours,
    on the layout or on the thread count. Every other float32 kernel gets the trivial pair (OK always holds, FAST is the
    kernel itself), which the compiler reduces to one loop of the kernel. */
@@ -203,7 +203,7 @@ RK_SMOOTH(celu, 1, D, F32)
 RK_SMOOTH(gelu, 0, F32_FAST, F32_FAST)
 RK_SMOOTH(gelu_tanh, 0, D, D)
 RK_SMOOTH(silu, 0, F32, F32)
-RK_SMOOTH(mish, 0, F32, F32)
+RK_SMOOTH(mish, 0, F32_FAST, F32_FAST)
 RK_SMOOTH(softplus, 2, F32, F32_FAST)
 RK_SMOOTH(hardsigmoid, 0, F32, F32)
 RK_SMOOTH(hardswish, 0, F32, F32)
