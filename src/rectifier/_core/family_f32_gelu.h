@@ -55,10 +55,14 @@ RECT_INLINE float rect_gelu_abs_min(float x, uint32_t cap)
     return rect_asfloat(ab < cap ? ab : cap);
 }
 
-RECT_INLINE float rect_gelu_m(float a, float *ml)
+/* m = a/(c + a) (c = 1: the forward, c = 4: the derivative) as m + ml/c: d = c + a rounds,
+   dl = a - (d - c) exactly (d - c is exact: Sterbenz for d <= 2c, a multiple of d's ulp below d
+   above), rho = a - m d exactly, a/(d + dl) = m + (rho - m dl)/d and 1/d = (1 - m)/c, so
+   *ml = (rho - m dl)(1 - m). */
+RECT_INLINE float rect_gelu_mc(float a, float c, float *ml)
 {
-    const float d = a + 1.0f;
-    const float dl = a - (d - 1.0f);
+    const float d = a + c;
+    const float dl = a - (d - c);
     const float m = a / d;
 #if defined(__FMA__)
     const float rho = __builtin_fmaf(-m, d, a);
@@ -68,7 +72,7 @@ RECT_INLINE float rect_gelu_m(float a, float *ml)
     const float rho = (a - ph) - pl; /* a - ph exact (Sterbenz), the sum is the exact remainder */
 #endif
     const float e = rho - m * dl;
-    *ml = e - e * m; /* e/d, 1/d = 1 - m */
+    *ml = e - e * m;
     return m;
 }
 
@@ -116,7 +120,7 @@ RECT_INLINE float rect_gelu_fwd_core(float x, float *tto, float *kyo)
     const float a = rect_gelu_abs_min(x, 0x41800000u); /* min(|x|, 16); NaN -> 16 */
     float l, ml;
     const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
-    const float m = rect_gelu_m(a, &ml);
+    const float m = rect_gelu_mc(a, 1.0f, &ml);
     /* k = round(A/ln2) (the shifter's own rounding: no shift, one operation less), so
        r = A + L - k ln2 is in [-0.52, 0.41] (L in [-0.170, 0.050]) and k = -1 from A <= -0.347
        on: A - k C1 is exact (k C1 has 17 bits; Sterbenz from A <= -0.347 to -1.04, then k C1's
@@ -210,26 +214,6 @@ static const float rect_gelu_l2[11] = {
     0.0642254576f, -0.713296771f, 0.63696909f, -0.246890604f, -0.174112201f, 0.2576662f,
     -0.00895173103f, -0.182382703f, 0.0921769291f, 0.0563905761f, -0.0493631177f};
 
-/* m = a/(4 + a) as m + ml4/4, as rect_gelu_m: d = 4 + a rounds, dl = a - (d - 4) exactly (d - 4
-   is exact: Sterbenz for d <= 8, a multiple of d's ulp below d above), rho = a - m d exactly,
-   a/(d + dl) = m + (rho - m dl)/d and 1/d = (1 - m)/4. */
-RECT_INLINE float rect_gelu_m4(float a, float *ml4)
-{
-    const float d = a + 4.0f;
-    const float dl = a - (d - 4.0f);
-    const float m = a / d;
-#if defined(__FMA__)
-    const float rho = __builtin_fmaf(-m, d, a);
-#else
-    float pl;
-    const float ph = rect_two_prodf(m, d, &pl);
-    const float rho = (a - ph) - pl;
-#endif
-    const float e = rho - m * dl;
-    *ml4 = e - e * m;
-    return m;
-}
-
 RECT_INLINE float rect_gelu_der_core(float x, float *tto, float *kyo)
 {
     /* a up to 20, not 16 as in the forward: the backward's g (up to 2^127) lifts gelu'(x) back
@@ -237,7 +221,7 @@ RECT_INLINE float rect_gelu_der_core(float x, float *tto, float *kyo)
     const float a = rect_gelu_abs_min(x, 0x41a00000u); /* min(|x|, 20); NaN -> 20 */
     float l, ml4;
     const float A = rect_two_prodf(-0.5f * a, a, &l); /* -a^2/2 = A + l exactly */
-    const float m = rect_gelu_m4(a, &ml4);
+    const float m = rect_gelu_mc(a, 4.0f, &ml4);
     const float *q = rect_gelu_l2;
     /* k = round((A + L2)/ln2) within 0.07 from L2's linear part (within [-0.029, 0.065] of L2),
        so the reduction runs beside the polynomial, which adds k C2 + l with its constant term:

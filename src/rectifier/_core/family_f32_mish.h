@@ -72,6 +72,20 @@ RECT_INLINE float rect_mish_mul1p(float x, float q, float *nl)
 #endif
 }
 
+/* (1 + qq) Omega / D^2 as Fh + *Fl, Omega = om + ol and D = Dh + Dl as float pairs: the
+   numerator by rect_mish_mul1p, D^2 as an exact product plus its cross term, one
+   rect_div_ff (the derivative's full kernel and its fast path share it). */
+RECT_INLINE float rect_mish_ratio(float om, float ol, float qq, float Dh, float Dl, float *Fl)
+{
+    float Nl;
+    const float Nh = rect_mish_mul1p(om, qq, &Nl);
+    Nl += ol + ol * qq;
+    float DDl;
+    const float DD = rect_two_prodf(Dh, Dh, &DDl);
+    DDl += 2.0f * Dh * Dl;
+    return rect_div_ff(Nh, Nl, DD, DDl, Fl);
+}
+
 /* 2^(k + 64) for an integral k in [-190, 63]: one power of two, normal over the whole range, so
    v 2^k = (v 2^(k + 64)) 2^-64 rounds once, in the second product, and only where the result is
    subnormal. */
@@ -190,15 +204,8 @@ RECT_INLINE float rect_mish_der_f32(float x, float *lo, float *Pout, float *kout
     ol += adl + xcl;
     /* N = (1 + qq + qql) Omega, qq = q or 0 */
     const float qq = pos ? 0.0f : q;
-    float Nl;
-    const float Nh = rect_mish_mul1p(om, qq, &Nl);
-    Nl += ol + ol * qq;
-    /* D^2 */
-    float DDl;
-    const float DD = rect_two_prodf(Dh, Dh, &DDl);
-    DDl += 2.0f * Dh * Dl;
     float Fl;
-    const float Fh = rect_div_ff(Nh, Nl, DD, DDl, &Fl);
+    const float Fh = rect_mish_ratio(om, ol, qq, Dh, Dl, &Fl);
     /* near the zero: t P(t) */
     const float tx = x - RECT_MISH_X0H; /* exact near x0 (Sterbenz) */
     const float th = tx - RECT_MISH_X0L;
@@ -442,14 +449,8 @@ RECT_INLINE float rect_mish_backward_fast_f32(float g, float x, const float *p)
     const float om = rect_two_sumf(ad, xc, &ol);
     ol += adl + xcl;
     const float qq = rect_mish_sel(pm, 0.0f, q);
-    float Nl;
-    const float Nh = rect_mish_mul1p(om, qq, &Nl);
-    Nl += ol + ol * qq;
-    float DDl;
-    const float DD = rect_two_prodf(Dh, Dh, &DDl);
-    DDl += 2.0f * Dh * Dl;
     float Fl;
-    const float Fh = rect_div_ff(Nh, Nl, DD, DDl, &Fl);
+    const float Fh = rect_mish_ratio(om, ol, qq, Dh, Dl, &Fl);
     /* near the zero: Q(s) = f'(x0h + s) (s exact) */
     const float sx = x - RECT_MISH_X0H;
     float cc = RECT_MISH_Q(8);
