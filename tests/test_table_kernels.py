@@ -1,5 +1,6 @@
 """The float32 table kernels (family_f32_table.h: softplus, its grad and backward for beta = 1,
-and silu's forward, for |x| < 15.5 on AVX-512, run by loops.h's RECT_RUN_*_TABLE).
+silu's forward, and mish's three forms, for |x| < 15.5 on AVX-512, run by loops.h's
+RECT_RUN_*_TABLE).
 
 A contiguous block of 256 elements goes to the block kernel (explicit SIMD); a block holding an
 element outside the tables' range runs the full kernel first; strided and in-place calls take
@@ -22,9 +23,12 @@ from .reference import assert_f32_within
 F32 = np.float32
 SOFTPLUS = ALL_RECORDS["softplus"]
 SILU = ALL_RECORDS["silu"]
+MISH = ALL_RECORDS["mish"]
 # every form with a table kernel: (function, op)
 FORMS = [("softplus", "forward"), ("softplus", "grad"), ("softplus", "backward"),
-         ("silu", "forward")]
+         ("silu", "forward"), ("mish", "forward"), ("mish", "grad"), ("mish", "backward")]
+# mish' vanishes here; the derivative table's interval around it is centred at float32(X0)
+MISH_X0 = -1.1924312145154952
 XMAX = 15.5
 THRESHOLDS = [20.0, np.inf, 5.0, 0.0, -3.0, np.nan, 15.5]
 
@@ -35,8 +39,10 @@ def _every_kth_in_range(k: int) -> np.ndarray:
     bits = np.arange(0, top, k, dtype=np.uint32)
     x = np.concatenate([bits.view(F32), (bits | np.uint32(0x80000000)).view(F32)])
     edges = np.nextafter(F32(XMAX), F32(0)) * np.array([1, -1], F32)
-    # the intervals' edges (-j/2 -+ 1/4) and centres, each with its neighbours
-    knots = np.concatenate([-np.arange(32) / 2 - 0.25, -np.arange(32) / 2]).astype(F32)
+    # the intervals' edges and centres, each with its neighbours: in y = -|x| (-j/2 -+ 1/4,
+    # -j/2), and in x (j +- 1/2, j; mish)
+    knots = np.concatenate([-np.arange(32) / 2 - 0.25, -np.arange(32) / 2,
+                            np.arange(-16, 16) + 0.5, np.arange(-16, 16), [MISH_X0]]).astype(F32)
     knots = knots[np.abs(knots) < XMAX]
     near = np.concatenate([knots, np.nextafter(knots, F32(-20)), np.nextafter(knots, F32(20))])
     return np.concatenate([x, edges, near, -near[near != 0]]).astype(F32)
@@ -55,6 +61,10 @@ def _grads(n: int, seed: int) -> np.ndarray:
 def _call(op: str, x, g, beta=1.0, th=20.0, out=None, name="softplus"):
     if name == "silu":
         return SILU.ufunc(x, out=out)
+    if name == "mish":
+        return {"forward": lambda: MISH.ufunc(x, out=out),
+                "grad": lambda: MISH.grad_ufunc(x, out=out),
+                "backward": lambda: MISH.backward_ufunc(g, x, out=out)}[op]()
     p = [np.asarray(beta, x.dtype), np.asarray(th, x.dtype)]
     if op == "forward":
         return SOFTPLUS.ufunc(x, *p, out=out)
@@ -159,7 +169,7 @@ def test_layouts_give_the_same_bits(name, op, th):
     np.testing.assert_array_equal(inplace, plain)
     if op == "backward":
         into_g = g.copy()
-        _call(op, x, into_g, th=th, out=into_g)
+        _call(op, x, into_g, th=th, out=into_g, name=name)
         np.testing.assert_array_equal(into_g, plain)
 
 
@@ -180,8 +190,35 @@ def test_signed_zero_grads_keep_their_sign():
         assert np.all(got == 0) and np.all(np.signbit(got) == np.signbit(F32(zero)))
 
 
-def test_silu_of_signed_zeros_keeps_the_sign():
+@pytest.mark.parametrize("rec", [SILU, MISH], ids=["silu", "mish"])
+def test_signed_zeros_keep_the_sign(rec):
     x = np.zeros(512, F32)
     x[1::2] = -0.0
-    got = SILU.ufunc(x)
+    got = rec.ufunc(x)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(x))
+
+
+@pytest.mark.parametrize("op", ["grad", "backward"])
+def test_mish_derivative_near_its_zero(op):
+    """The 4000 float32 nearest mish's zero x0 (the derivative table's interval is centred at
+    float32(x0); mish' changes sign there): within 2 ulp of float64, signs included."""
+    x0 = F32(MISH_X0)
+    steps = np.arange(-2000, 2000)
+    bits = (np.array(x0, F32).view(np.int32) + steps).astype(np.int32)
+    x = bits.view(F32)
+    g = _grads(x.size, seed=11)
+    got = _call(op, x, g, name="mish")
+    ref = _call(op, x.astype(np.float64), g.astype(np.float64), name="mish")
+    assert_f32_within(got, ref, x, f"mish {op} near its zero")
+    nonzero = ref != 0
+    np.testing.assert_array_equal(np.signbit(got[nonzero]), np.signbit(ref[nonzero]))
+
+
+def test_mish_backward_of_signed_zero_grads_has_the_sign_of_g_times_mish_prime():
+    """g = +-0 gives +-0 with the sign of g * mish'(x): mish' < 0 below its zero."""
+    x, _ = _blocks(1, seed=13)
+    slope = MISH.grad_ufunc(x.astype(np.float64))
+    for zero in (0.0, -0.0):
+        got = MISH.backward_ufunc(np.full_like(x, zero), x)
+        assert np.all(got == 0)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(F32(zero)) ^ (slope < 0))

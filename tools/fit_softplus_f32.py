@@ -31,8 +31,9 @@ def log1p_r(e):
     return (mp.log1p(e) - e) / (e * e)
 
 
-def fit_f32(f, weight, lo, hi, deg, npts=800, lawson=30):
-    """Weighted near-minimax fit of f on [lo, hi]; coefficients rounded to float lowest first."""
+def fit_f32(f, weight, lo, hi, deg, npts=800, lawson=30, exact_first=False):
+    """Weighted near-minimax fit of f on [lo, hi]; coefficients rounded to float lowest first
+    (exact_first: the lowest kept in double, for a caller that stores it as a float pair)."""
     k = np.arange(npts)
     xs = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (k + 0.5) / npts)
     ys = np.array([float(f(mp.mpf(x))) for x in xs])
@@ -48,7 +49,7 @@ def fit_f32(f, weight, lo, hi, deg, npts=800, lawson=30):
             err = np.abs((vand[:, j:] @ c - resid) * ws)
             lw = lw * (err + 1e-300)
             lw /= lw.sum()
-        fixed.append(float(np.float32(c[0])))
+        fixed.append(float(c[0]) if exact_first and j == 0 else float(np.float32(c[0])))
     coef = np.array(fixed)
     xd = np.linspace(lo, hi, 20001)
     yd = np.array([f(mp.mpf(x)) for x in xd])

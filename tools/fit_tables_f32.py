@@ -1,17 +1,24 @@
 """Generate src/rectifier/_core/tables_f32.h: the piecewise polynomial tables of the float32
 table kernels (family_f32_table.h).
 
-Each table covers y in [-15.75, 0.25] in 32 intervals of width 1/2 centred at y_j = -j/2, and
-holds, per interval, the function's value at the centre as a float pair (hi + lo, exact to
-2^-48) and c1..c5 of (F(y_j + d) - F(y_j)) / d on |d| <= 1/4, so that
-F(y_j + d) = hi + (lo + d (c1 + d (c2 + ... + d c5))). The coefficients come from
+Each table has 32 intervals. Per interval it holds the function's value at a centre c_j as a
+float pair (hi + lo, exact to 2^-48) and c1..cn of (F(c_j + d) - F(c_j)) / d over the interval,
+so that F(c_j + d) = hi + (lo + d (c1 + d (c2 + ... + d cn))). The coefficients come from
 fit_softplus_f32.fit_f32 (least squares at Chebyshev nodes with mpmath values, Lawson
 reweighting towards minimax, rounded to float lowest first with the rest refitted), weighted by
-|d| / F: the error each leaves relative to F.
+|d| / |F|: the error each leaves relative to F.
 
+In y = -|x|, centres y_j = -j/2, |d| <= 1/4, degree 5 (j in [0, 31]):
 - softplus: L(y) = log1p(e^y) (softplus(x) = max(x, 0) + L(-|x|));
 - sigmoid: S(y) = 1 / (1 + e^-y), plus 1 - S(y_j) as a second pair (sigmoid(x) = 1 - S(-x) for
   x >= 0 needs it exactly: 1 - hi is not exact in float).
+
+In x itself, centres the integers j in [-16, 15] (slot j mod 32), |d| <= 1/2:
+- mish: T(x) = tanh(softplus(x)) (mish(x) = x T(x)), degree 8;
+- mish_der: G(x) = mish'(x) = T(x) + x T'(x), degree 9, c1 as a float pair (its rounding would
+  otherwise be the relative error near G's zero x0 = -1.19243), and the centre of slot -1 moved
+  to x0h = float32(x0), so that G is small there exactly where d is: the table's first row is
+  the centres.
 
     python tools/fit_tables_f32.py   # writes the header, prints the worst fit error per table
 """
@@ -28,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fit_softplus_f32 import fit_f32
 
 mp.mp.dps = 40
-NINT, WIDTH, DEG = 32, 0.5, 5
+NINT = 32
 OUT = Path(__file__).parents[1] / "src" / "rectifier" / "_core" / "tables_f32.h"
 
 
@@ -40,59 +47,112 @@ def sigmoid_s(y):
     return 1 / (1 + mp.exp(-y))
 
 
+def mish_t(x):
+    a = (1 + mp.exp(x)) ** 2
+    return (a - 1) / (a + 1)
+
+
+def mish_g(x):
+    e = mp.exp(x)
+    a = (1 + e) ** 2
+    return (a - 1) / (a + 1) + x * 4 * e * (1 + e) / (a + 1) ** 2
+
+
+MISH_X0 = mp.findroot(mish_g, -1.19)
+MISH_X0H = float(np.float32(float(MISH_X0)))
+
+
 def pair(v) -> tuple[float, float]:
     hi = float(np.float32(float(v)))
     return hi, float(np.float32(float(v - hi)))
 
 
-def table(f) -> tuple[list[list[float]], float]:
-    """Rows hi, lo, c1..c5 (each NINT long) and the worst weighted fit error."""
-    rows: list[list[float]] = [[] for _ in range(2 + DEG)]
+def table(f, slots, deg, exact_first=False, floor=0.0):
+    """Rows hi, lo, c1..c_deg (with exact_first: hi, lo, c1's low part, c1..c_deg) over slots
+    (centre, dlo, dhi), and the worst weighted fit error (|F| floored at `floor`)."""
+    rows: list[list[float]] = [[] for _ in range(2 + deg + exact_first)]
     worst = 0.0
-    for j in range(NINT):
-        yj = -mp.mpf(j) * mp.mpf(WIDTH)
-        f0 = f(yj)
+    for c, dlo, dhi in slots:
+        f0 = f(c)
 
-        def slope(d, yj=yj, f0=f0):
-            return mp.diff(f, yj) if d == 0 else (f(yj + d) - f0) / d
+        def slope(d, c=c, f0=f0):
+            return mp.diff(f, c) if d == 0 else (f(c + d) - f0) / d
 
-        coef, err = fit_f32(slope, lambda d, yj=yj: abs(d) / float(f(yj + d)),
-                            -WIDTH / 2, WIDTH / 2, DEG - 1, npts=200, lawson=20)
-        for r, v in zip(rows, [*pair(f0), *coef], strict=True):
+        def weight(d, c=c):
+            return abs(d) / max(abs(float(f(c + d))), floor)
+
+        coef, err = fit_f32(slope, weight, dlo, dhi, deg - 1, npts=200, lawson=20,
+                            exact_first=exact_first)
+        c1 = [pair(coef[0])[1], *pair(coef[0])[:1]] if exact_first else [coef[0]]
+        for r, v in zip(rows, [*pair(f0), *c1, *coef[1:]], strict=True):
             r.append(v)
         worst = max(worst, err)
     return rows, worst
 
 
+def y_slots():
+    return [(-mp.mpf(j) / 2, -0.25, 0.25) for j in range(NINT)]
+
+
+def x_slots(x0_slot=False):
+    """Slot s holds the integer j = s (s < 16) or s - 32: the low 5 bits of j."""
+    out = []
+    for s in range(NINT):
+        j = s if s < NINT // 2 else s - NINT
+        c = mp.mpf(MISH_X0H) if (x0_slot and j == -1) else mp.mpf(j)
+        out.append((c, j - 0.5 - float(c), j + 0.5 - float(c)))
+    return out
+
+
 def c_array(name: str, rows: list[list[float]], doc: str) -> str:
     def lit(v: float) -> str:
-        return f"{np.float32(v).item():.9g}f" if v != 0 else "0.0f"
+        t = f"{np.float32(v).item():.9g}" if v != 0 else "0.0"
+        return t + ("" if any(ch in t for ch in ".e") else ".0") + "f"
 
     body = ",\n".join("    {" + ", ".join(lit(v) for v in r) + "}" for r in rows)
     return (f"/* {doc} */\nstatic const float {name}[{len(rows)}][{NINT}]"
             f" __attribute__((aligned(64))) = {{\n{body}}};\n")
 
 
+def log2(err: float) -> str:
+    return f"2^{np.log2(err):.1f}"
+
+
 def main() -> None:
-    sp, sp_err = table(softplus_l)
-    sg, sg_err = table(sigmoid_s)
-    comp = [pair(1 - sigmoid_s(-mp.mpf(j) * mp.mpf(WIDTH))) for j in range(NINT)]
+    sp, sp_err = table(softplus_l, y_slots(), 5)
+    sg, sg_err = table(sigmoid_s, y_slots(), 5)
+    comp = [pair(1 - sigmoid_s(-mp.mpf(j) / 2)) for j in range(NINT)]
     sg[2:2] = [[c[0] for c in comp], [c[1] for c in comp]]
+    mt, mt_err = table(mish_t, x_slots(), 8)
+    # |G| floored at G'(x0) 2^-24: no float x is closer to the zero than x0h (|x0 - x0h| <
+    # 2^-28) and its neighbours 2^-23 away
+    mg, mg_err = table(mish_g, x_slots(True), 9, exact_first=True,
+                       floor=float(abs(mp.diff(mish_g, MISH_X0))) * 2.0**-24)
+    mg.insert(0, [float(c) for c, _, _ in x_slots(True)])
+    errs = {"softplus": sp_err, "sigmoid": sg_err, "mish": mt_err, "mish_der": mg_err}
     text = (
         "/* Generated by tools/fit_tables_f32.py: do not edit. The piecewise tables of\n"
-        " * family_f32_table.h: 32 intervals of width 1/2 centred at y_j = -j/2, per interval\n"
-        " * F(y_j) as hi + lo and c1..c5 of (F(y_j + d) - F(y_j)) / d on |d| <= 1/4. */\n"
+        " * family_f32_table.h: 32 intervals, per interval F(c_j) as hi + lo and c1..cn of\n"
+        " * (F(c_j + d) - F(c_j)) / d (the generator's docstring). */\n"
         "#ifndef RECTIFIER_TABLES_F32_H\n#define RECTIFIER_TABLES_F32_H\n\n"
         + c_array("rect_tab_softplus", sp,
-                  f"log1p(e^y): hi, lo, c1..c5; fit error 2^{np.log2(sp_err):.1f} relative")
+                  f"log1p(e^y) at y_j = -j/2: hi, lo, c1..c5; fit error {log2(sp_err)} relative")
         + "\n"
         + c_array("rect_tab_sigmoid", sg,
-                  "1/(1 + e^-y): hi, lo, then 1 - S(y_j) as hi, lo, then c1..c5; fit error "
-                  f"2^{np.log2(sg_err):.1f} relative")
+                  "1/(1 + e^-y) at y_j = -j/2: hi, lo, then 1 - S(y_j) as hi, lo, then c1..c5; "
+                  f"fit error {log2(sg_err)} relative")
+        + "\n"
+        + c_array("rect_tab_mish", mt,
+                  "tanh(softplus(x)) at the integers (slot j mod 32): hi, lo, c1..c8; fit error "
+                  f"{log2(mt_err)} relative")
+        + "\n"
+        + c_array("rect_tab_mish_der", mg,
+                  "mish'(x) at the integers, slot -1 at x0h: centre, hi, lo, c1's low part, "
+                  f"c1..c9; fit error {log2(mg_err)} relative")
         + "\n#endif\n"
     )
     OUT.write_text(text)
-    print(f"wrote {OUT}: softplus fit 2^{np.log2(sp_err):.1f}, sigmoid 2^{np.log2(sg_err):.1f}")
+    print(f"wrote {OUT}: " + ", ".join(f"{k} fit {log2(v)}" for k, v in errs.items()))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 /*
  * float32-lane cores of mish (see family_f32.h): rect_mish_f32, rect_mish_grad_f32 and
  * rect_mish_backward_f32, chosen in kernels.c's RK_SMOOTH list (mish: all three forms; float16
- * keeps family.h's double cores). Budgets in u = 2^-24 as in family_f32_silu.h: a relative
- * error of c u before the last rounding costs at most c ulp, the last rounding 0.5 ulp.
+ * keeps family.h's double cores; the AVX-512 build runs family_f32_table.h's table kernels
+ * instead wherever |x| < 15.5 and, backward, |g| is in [2^-78, 2^100) or 0). Budgets in
+ * u = 2^-24 as in family_f32_silu.h: a relative error of c u before the last rounding costs at
+ * most c ulp, the last rounding 0.5 ulp.
  *
  * One exp for every x: z = e^{-|x|} = (1 + q) 2^k, z = P (1 + q) 2^-64 rounded (P = 2^(k + 64)).
  * Both signs share one rational form, the operands selected per lane before the arithmetic (so

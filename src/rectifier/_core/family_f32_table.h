@@ -1,6 +1,7 @@
 /*
- * Table kernels for float32 on AVX-512: softplus and its derivative (sigmoid) for beta = 1, and
- * silu's forward (x sigmoid(x)), for |x| < 15.5, as piecewise polynomials whose coefficients
+ * Table kernels for float32 on AVX-512: softplus and its derivative (sigmoid) for beta = 1,
+ * silu's forward (x sigmoid(x)), and mish's three forms, for |x| < 15.5, as piecewise
+ * polynomials whose coefficients
  * are looked up per lane with one vpermt2ps each (a 32-entry table in two registers). The
  * polynomial kernels of family_f32_softplus.h build an exp and a log1p per element (~77 vector
  * instructions per 16 lanes for the forward); the table forward is ~30 (single thread, 1e5
@@ -35,6 +36,25 @@
  * rounding (|rest| <= 0.27 A) 0.14 u, the FMA's rounding 0.5 ulp: <= 1.4 ulp. |g| in
  * [2^-78, 2^100) keeps every product normal (|v| >= 2^-101) and finite; g = +-0 gives g.
  * silu(x) = x sigmoid(x) is that with g = x (so |x| >= 2^-78 or x = +-0 too).
+ *
+ * mish: tables in x itself (T(x) = tanh(softplus(x)) for x < 0 and x > 0 are different
+ * functions of -|x|, so folding would need two sets of slopes): x = j + d, j = round(x) in
+ * [-15, 15] (slot j mod 32), |d| <= 1/2, degree 8 for T (fit 2^-27.8) and 9 for mish' (2^-27.6).
+ * mish' vanishes at x0 = -1.19243: its slot -1 is centred at x0h = float32(x0) (d = x - x0h
+ * is still exact), so mish' there is d times a slope, and c1 is a float pair (its rounding
+ * would otherwise be the relative error next to the zero). F(c + d) = hi + lo + d c1 + d^2 Q(d)
+ * with hi + d c1 = S + Se exactly (an FMA's residual and 2Sum, ~9 instructions), so only the
+ * small terms round: |d^2 Q| <= 0.18 T (x << 0, where T ~ e^x) and <= 0.42 |mish'| (slots -2
+ * and -1). Forward x T = fma(x, S, x rest), rest = Se + (lo + d^2 Q): the fit 0.07 u, q's and
+ * the four roundings of the small terms <= 0.55 u, the FMA 0.5 ulp: <= 1.1 ulp. g mish' =
+ * fma(g, S, g rest) likewise with 0.42: <= 1.8 ulp. (Without the split, hi + (lo + d P(d)):
+ * 1.65 ulp forward and 2.55 backward, at x = -0.49, where |d P| is 1.1 |mish'|.) No range for
+ * x's size below 15.5: x rest and g rest are either normal or far below an ulp of the result.
+ * Measured (tools/exhaustive_f32_cores.c -DTABLE=7, every float32): forward 1.123 ulp at
+ * x = -82.13 (the polynomial kernel's; less in the tables' range), grad 1.495 (x = -0.6208),
+ * backward 1.580 (x = -0.6103, g ~ N(0, 4^2)); the polynomial kernels measured 1.340 / 1.215 /
+ * 1.191. Speed (`rectifier bench`, float32, 1e5, one run): forward 0.17x NumPy (0.26-0.32x
+ * with the polynomial fast path), backward 0.09x (0.23-0.28x).
  */
 #ifndef RECTIFIER_FAMILY_F32_TABLE_H
 #define RECTIFIER_FAMILY_F32_TABLE_H
@@ -185,13 +205,41 @@ RECT_INLINE float rect_silu_tab(float x, const float *p)
     return rect_sigmoid_tab_s(x, x);
 }
 
+/* ---- mish: x T(x) and g mish'(x), |x| < 15.5 (no range for g in the forward and grad) ---- */
+RECT_INLINE int rect_mish_tab_ok(float x, const float *p)
+{
+    (void)p;
+    return rect_tab_x_ok(x);
+}
+RECT_INLINE float rect_mish_tab(float x, const float *p)
+{
+    (void)p;
+    return rect_mish_tab_s(x);
+}
+RECT_INLINE int rect_mish_grad_tab_ok(float x, const float *p) { return rect_mish_tab_ok(x, p); }
+RECT_INLINE float rect_mish_grad_tab(float x, const float *p)
+{
+    (void)p;
+    return rect_mish_der_tab_s(1.0f, x);
+}
+RECT_INLINE int rect_mish_backward_tab_ok(float g, float x, const float *p)
+{
+    (void)p;
+    return rect_tab_x_ok(x) & rect_tab_g_ok(g);
+}
+RECT_INLINE float rect_mish_backward_tab(float g, float x, const float *p)
+{
+    (void)p;
+    return rect_mish_der_tab_s(g, x);
+}
+
 RECT_INLINE __m512 rect_tab_over(__m512 v, __m512 x, __m512 th, int thsel, __m512 over)
 {
     return thsel ? _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, th, _CMP_GT_OQ), v, over) : v;
 }
 
 /* The forms of one input x that the X blocks compute. */
-enum { RECT_TAB_SOFTPLUS, RECT_TAB_SOFTPLUS_GRAD, RECT_TAB_SILU };
+enum { RECT_TAB_SOFTPLUS, RECT_TAB_SOFTPLUS_GRAD, RECT_TAB_SILU, RECT_TAB_MISH, RECT_TAB_MISH_GRAD };
 
 /* One step of 16 lanes (full) or of a block's last ones (tail): returns the lanes of tail it
    did not write. */
@@ -208,9 +256,15 @@ RECT_INLINE __mmask16 rect_tab_step_x(const float *in, float *out, int full, __m
     else if (kind == RECT_TAB_SOFTPLUS_GRAD) {
         v = rect_tab_over(rect_sigmoid_tab_v(one, x), x, th, thsel, one);
     }
-    else {
+    else if (kind == RECT_TAB_SILU) {
         v = rect_sigmoid_tab_v(x, x);
         ok = all ? ok : ok & rect_tab_g_ok_v(x);
+    }
+    else if (kind == RECT_TAB_MISH) {
+        v = rect_mish_tab_v(x);
+    }
+    else {
+        v = rect_mish_der_tab_v(one, x);
     }
     ok = all ? ok : ok & rect_tab_x_ok_v(x);
     rect_tab_store(out, ok, v);
@@ -221,7 +275,8 @@ RECT_INLINE int rect_tab_run_x(const float *in, float *out, ptrdiff_t m, int all
                                int kind)
 {
     const __m512 th = _mm512_set1_ps(thf);
-    const int thsel = kind != RECT_TAB_SILU && !(thf >= RECT_TAB_XMAX);
+    const int thsel = (kind == RECT_TAB_SOFTPLUS || kind == RECT_TAB_SOFTPLUS_GRAD) &&
+                      !(thf >= RECT_TAB_XMAX);
     __mmask16 left = 0;
     ptrdiff_t i = 0;
     for (; i + 16 <= m; i += 16) {
@@ -249,36 +304,56 @@ static int rect_silu_tab_block(const float *in, float *out, ptrdiff_t m, const f
     (void)p;
     return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_SILU);
 }
+static int rect_mish_tab_block(const float *in, float *out, ptrdiff_t m, const float *p, int all)
+{
+    (void)p;
+    return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_MISH);
+}
+static int rect_mish_grad_tab_block(const float *in, float *out, ptrdiff_t m, const float *p,
+                                    int all)
+{
+    (void)p;
+    return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_MISH_GRAD);
+}
 
-RECT_INLINE __mmask16 rect_softplus_backward_tab_step(const float *g, const float *in,
-                                                      float *out, int full, __mmask16 tail,
-                                                      int all, int thsel, __m512 th)
+/* The backward forms (g, x): softplus's (thsel: the threshold's select) or mish's. */
+RECT_INLINE __mmask16 rect_tab_step_gx(const float *g, const float *in, float *out, int full,
+                                       __mmask16 tail, int all, int thsel, __m512 th, int kind)
 {
     const __m512 x = rect_tab_load(in, full, tail);
     const __m512 gv = rect_tab_load(g, full, tail);
-    const __m512 v = rect_tab_over(rect_sigmoid_tab_v(gv, x), x, th, thsel, gv);
+    const __m512 v = kind == RECT_TAB_MISH ? rect_mish_der_tab_v(gv, x)
+                                           : rect_tab_over(rect_sigmoid_tab_v(gv, x), x, th, thsel, gv);
     const __mmask16 ok = all ? tail : tail & rect_tab_x_ok_v(x) & rect_tab_g_ok_v(gv);
     rect_tab_store(out, ok, v);
     return tail & ~ok;
 }
-static int rect_softplus_backward_tab_block(const float *g, const float *in, float *out,
-                                            ptrdiff_t m, const float *p, int all)
+RECT_INLINE int rect_tab_run_gx(const float *g, const float *in, float *out, ptrdiff_t m,
+                                int all, float thf, int kind)
 {
-    if (p[0] != 1.0f) {
-        return 1;
-    }
-    const __m512 th = _mm512_set1_ps(p[1]);
-    const int thsel = !(p[1] >= RECT_TAB_XMAX);
+    const __m512 th = _mm512_set1_ps(thf);
+    const int thsel = kind == RECT_TAB_SOFTPLUS && !(thf >= RECT_TAB_XMAX);
     __mmask16 left = 0;
     ptrdiff_t i = 0;
     for (; i + 16 <= m; i += 16) {
-        left |= rect_softplus_backward_tab_step(g + i, in + i, out + i, 1, 0xffff, all, thsel, th);
+        left |= rect_tab_step_gx(g + i, in + i, out + i, 1, 0xffff, all, thsel, th, kind);
     }
     if (i < m) {
-        left |= rect_softplus_backward_tab_step(g + i, in + i, out + i, 0, rect_tab_tail(m - i),
-                                                all, thsel, th);
+        left |= rect_tab_step_gx(g + i, in + i, out + i, 0, rect_tab_tail(m - i), all, thsel, th,
+                                 kind);
     }
     return left != 0;
+}
+static int rect_softplus_backward_tab_block(const float *g, const float *in, float *out,
+                                            ptrdiff_t m, const float *p, int all)
+{
+    return p[0] != 1.0f || rect_tab_run_gx(g, in, out, m, all, p[1], RECT_TAB_SOFTPLUS);
+}
+static int rect_mish_backward_tab_block(const float *g, const float *in, float *out, ptrdiff_t m,
+                                        const float *p, int all)
+{
+    (void)p;
+    return rect_tab_run_gx(g, in, out, m, all, 0.0f, RECT_TAB_MISH);
 }
 
 #endif /* __AVX512F__ */

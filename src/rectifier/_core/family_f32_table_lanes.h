@@ -19,11 +19,21 @@ RECT_INLINE RT_V RT_NAME(rect_tab_split)(RT_V x, RT_I *j)
     return RT_FMA(RT_SUB(js, RT_SET(RECT_SHIFTER_F)), RT_SET(0.5f), y);
 }
 
-/* c1 + d (c2 + d (c3 + d (c4 + d c5))) from the table rows first .. first + 4 */
-RECT_INLINE RT_V RT_NAME(rect_tab_slope)(const float (*t)[32], int first, RT_I j, RT_V d)
+/* x = j + d in (-15.5, 15.5): j = round(x) in [-15, 15] from the shifter's low bits (two's
+   complement: slot j mod 32), d = x - j exact (|d| <= 1/2: a multiple of x's ulp, or of 2^-24,
+   below 1). */
+RECT_INLINE RT_V RT_NAME(rect_tab_split_x)(RT_V x, RT_I *j)
 {
-    RT_V s = RT_LOOK(t[first + 4], j);
-    for (int k = 3; k >= 0; k--) {
+    const RT_V js = RT_ADD(x, RT_SET(RECT_SHIFTER_F));
+    *j = RT_INDEX(js);
+    return RT_SUB(x, RT_SUB(js, RT_SET(RECT_SHIFTER_F)));
+}
+
+/* c1 + d (c2 + d (... + d cn)) from the table rows first .. first + n - 1 */
+RECT_INLINE RT_V RT_NAME(rect_tab_slope)(const float (*t)[32], int first, int n, RT_I j, RT_V d)
+{
+    RT_V s = RT_LOOK(t[first + n - 1], j);
+    for (int k = n - 2; k >= 0; k--) {
         s = RT_FMA(s, d, RT_LOOK(t[first + k], j));
     }
     return s;
@@ -34,7 +44,7 @@ RECT_INLINE RT_V RT_NAME(rect_softplus_tab)(RT_V x)
 {
     RT_I j;
     const RT_V d = RT_NAME(rect_tab_split)(x, &j);
-    const RT_V s = RT_NAME(rect_tab_slope)(rect_tab_softplus, 2, j, d);
+    const RT_V s = RT_NAME(rect_tab_slope)(rect_tab_softplus, 2, 5, j, d);
     const RT_V low = RT_FMA(s, d, RT_LOOK(rect_tab_softplus[1], j));
     const RT_V L = RT_ADD(RT_LOOK(rect_tab_softplus[0], j), low);
     return RT_ADD(RT_MAX0(x), L);
@@ -45,13 +55,62 @@ RECT_INLINE RT_V RT_NAME(rect_sigmoid_tab)(RT_V g, RT_V x)
 {
     RT_I j;
     const RT_V d = RT_NAME(rect_tab_split)(x, &j);
-    const RT_V s = RT_NAME(rect_tab_slope)(rect_tab_sigmoid, 4, j, d);
+    const RT_V s = RT_NAME(rect_tab_slope)(rect_tab_sigmoid, 4, 5, j, d);
     const RT_M neg = RT_LT(x, RT_SET(0.0f));
     const RT_V hi = RT_SEL(neg, RT_LOOK(rect_tab_sigmoid[0], j), RT_LOOK(rect_tab_sigmoid[2], j));
     const RT_V lo = RT_SEL(neg, RT_LOOK(rect_tab_sigmoid[1], j), RT_LOOK(rect_tab_sigmoid[3], j));
     const RT_V rest = RT_FMA(s, RT_SEL(neg, d, RT_NEG(d)), lo);
     const RT_V v = RT_FMA(g, hi, RT_MUL(g, rest));
     return RT_SEL(RT_EQ(g, RT_SET(0.0f)), g, v); /* g = -0 gives -0 */
+}
+
+/* hi + d c1 = S + *Se exactly: d c1 by an FMA's residual, the sum by 2Sum. */
+RECT_INLINE RT_V RT_NAME(rect_tab_sum_exact)(RT_V hi, RT_V d, RT_V c1, RT_V *Se)
+{
+    const RT_V a = RT_MUL(d, c1);
+    const RT_V ae = RT_FMA(d, c1, RT_NEG(a));
+    const RT_V S = RT_ADD(hi, a);
+    const RT_V bb = RT_SUB(S, hi);
+    *Se = RT_ADD(RT_ADD(RT_SUB(hi, RT_SUB(S, bb)), RT_SUB(a, bb)), ae);
+    return S;
+}
+
+/* mish(x) = x T(x), T(j + d) = hi + lo + d c1 + d^2 Q(d) at j = round(x), hi + d c1 = S + Se
+   exactly (rect_tab_sum_exact), so the roundings of the large terms never scale with
+   |d c1| / T (up to 0.65 for x << 0): fma(x, S, x rest), rest = Se + (lo + d^2 Q); x = +-0
+   gives x (the sum's zero would be +0 where rest < 0) (family_f32_table.h). */
+RECT_INLINE RT_V RT_NAME(rect_mish_tab)(RT_V x)
+{
+    RT_I j;
+    const float(*t)[32] = rect_tab_mish;
+    const RT_V d = RT_NAME(rect_tab_split_x)(x, &j);
+    const RT_V q = RT_NAME(rect_tab_slope)(t, 3, 7, j, d);
+    RT_V Se;
+    const RT_V S = RT_NAME(rect_tab_sum_exact)(RT_LOOK(t[0], j), d, RT_LOOK(t[2], j), &Se);
+    const RT_V rest = RT_ADD(Se, RT_FMA(RT_MUL(d, q), d, RT_LOOK(t[1], j)));
+    const RT_V v = RT_FMA(x, S, RT_MUL(x, rest));
+    return RT_SEL(RT_EQ(x, RT_SET(0.0f)), x, v);
+}
+
+/* g mish'(x): mish'(c_j + d) = hi + lo + d (c1 + c1l) + d^2 Q(d), d = x - c_j exact (c_j = j, or
+   x0h for j = -1: both multiples of 2^-23 within 1 of x). hi + d c1 = S + Se exactly
+   (rect_tab_sum_exact), the rest (lo, d c1l, d^2 Q) added to Se, so the roundings of the large
+   terms never scale with |d c1| / |mish'| (up to 1.1 next to the zero; family_f32_table.h).
+   Every product feeds an FMA or a non-add use: -ffp-contract cannot fuse the scalar and the
+   vector copy differently. g = +-0 gives g (S + rest): the sign of mish' at x. */
+RECT_INLINE RT_V RT_NAME(rect_mish_der_tab)(RT_V g, RT_V x)
+{
+    RT_I j;
+    (void)RT_NAME(rect_tab_split_x)(x, &j);
+    const float(*t)[32] = rect_tab_mish_der;
+    const RT_V d = RT_SUB(x, RT_LOOK(t[0], j));
+    const RT_V q = RT_NAME(rect_tab_slope)(t, 5, 8, j, d);
+    RT_V Se;
+    const RT_V S = RT_NAME(rect_tab_sum_exact)(RT_LOOK(t[1], j), d, RT_LOOK(t[4], j), &Se);
+    const RT_V lo = RT_FMA(d, RT_LOOK(t[3], j), RT_LOOK(t[2], j));
+    const RT_V rest = RT_ADD(Se, RT_FMA(RT_MUL(d, q), d, lo));
+    const RT_V v = RT_FMA(g, S, RT_MUL(g, rest));
+    return RT_SEL(RT_EQ(g, RT_SET(0.0f)), RT_MUL(g, RT_ADD(S, rest)), v);
 }
 
 #undef RT_V

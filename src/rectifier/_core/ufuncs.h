@@ -88,9 +88,9 @@
     X(silu, 1, 0, FLOATS, TABLE, "silu(x, /, ...)\n\nx * sigmoid(x).")                        \
     X(silu_grad, 1, 0, FLOATS, SMOOTH, "silu_grad(x, /, ...)\n\ns + x*s*(1 - s), s = sigmoid(x).") \
     X(silu_backward, 2, 0, FLOATS, SMOOTH, "silu_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
-    X(mish, 1, 0, FLOATS, SMOOTH, "mish(x, /, ...)\n\nx * tanh(softplus(x)).")                 \
-    X(mish_grad, 1, 0, FLOATS, SMOOTH, "mish_grad(x, /, ...)\n\nd/dx mish.")                   \
-    X(mish_backward, 2, 0, FLOATS, SMOOTH, "mish_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
+    X(mish, 1, 0, FLOATS, TABLE, "mish(x, /, ...)\n\nx * tanh(softplus(x)).")                 \
+    X(mish_grad, 1, 0, FLOATS, TABLE, "mish_grad(x, /, ...)\n\nd/dx mish.")                   \
+    X(mish_backward, 2, 0, FLOATS, TABLE, "mish_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
     X(softplus, 1, 2, FLOATS, TABLE,                                                           \
       "softplus(x, beta, threshold, /, ...)\n\nlog1p(exp(beta*x))/beta, exact for every x;\n"  \
       "x where beta*x > threshold (pass inf for the exact function).")                        \
