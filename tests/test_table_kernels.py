@@ -1,5 +1,5 @@
 """The float32 table kernels (family_f32_table.h: softplus, its grad and backward for beta = 1,
-silu's forward, and mish's three forms, for |x| < 15.5 on AVX-512, run by loops.h's
+and silu's and mish's three forms, for |x| < 15.5 on AVX-512, run by loops.h's
 RECT_RUN_*_TABLE).
 
 A contiguous block of 256 elements goes to the block kernel (explicit SIMD); a block holding an
@@ -26,9 +26,10 @@ SILU = ALL_RECORDS["silu"]
 MISH = ALL_RECORDS["mish"]
 # every form with a table kernel: (function, op)
 FORMS = [("softplus", "forward"), ("softplus", "grad"), ("softplus", "backward"),
-         ("silu", "forward"), ("mish", "forward"), ("mish", "grad"), ("mish", "backward")]
-# mish' vanishes here; the derivative table's interval around it is centred at float32(X0)
-MISH_X0 = -1.1924312145154952
+         ("silu", "forward"), ("silu", "grad"), ("silu", "backward"),
+         ("mish", "forward"), ("mish", "grad"), ("mish", "backward")]
+# where mish' and silu' vanish; the derivative tables' interval there is centred at float32(x0)
+ZEROS = {"mish": -1.1924312145154952, "silu": -1.2784645427610738}
 XMAX = 15.5
 THRESHOLDS = [20.0, np.inf, 5.0, 0.0, -3.0, np.nan, 15.5]
 
@@ -42,7 +43,7 @@ def _every_kth_in_range(k: int) -> np.ndarray:
     # the intervals' edges and centres, each with its neighbours: in y = -|x| (-j/2 -+ 1/4,
     # -j/2), and in x (j +- 1/2, j; mish)
     knots = np.concatenate([-np.arange(32) / 2 - 0.25, -np.arange(32) / 2,
-                            np.arange(-16, 16) + 0.5, np.arange(-16, 16), [MISH_X0]]).astype(F32)
+                            np.arange(-16, 16) + 0.5, np.arange(-16, 16), list(ZEROS.values())]).astype(F32)
     knots = knots[np.abs(knots) < XMAX]
     near = np.concatenate([knots, np.nextafter(knots, F32(-20)), np.nextafter(knots, F32(20))])
     return np.concatenate([x, edges, near, -near[near != 0]]).astype(F32)
@@ -59,12 +60,11 @@ def _grads(n: int, seed: int) -> np.ndarray:
 
 
 def _call(op: str, x, g, beta=1.0, th=20.0, out=None, name="softplus"):
-    if name == "silu":
-        return SILU.ufunc(x, out=out)
-    if name == "mish":
-        return {"forward": lambda: MISH.ufunc(x, out=out),
-                "grad": lambda: MISH.grad_ufunc(x, out=out),
-                "backward": lambda: MISH.backward_ufunc(g, x, out=out)}[op]()
+    if name in ("silu", "mish"):
+        rec = ALL_RECORDS[name]
+        return {"forward": lambda: rec.ufunc(x, out=out),
+                "grad": lambda: rec.grad_ufunc(x, out=out),
+                "backward": lambda: rec.backward_ufunc(g, x, out=out)}[op]()
     p = [np.asarray(beta, x.dtype), np.asarray(th, x.dtype)]
     if op == "forward":
         return SOFTPLUS.ufunc(x, *p, out=out)
@@ -199,26 +199,28 @@ def test_signed_zeros_keep_the_sign(rec):
 
 
 @pytest.mark.parametrize("op", ["grad", "backward"])
-def test_mish_derivative_near_its_zero(op):
-    """The 4000 float32 nearest mish's zero x0 (the derivative table's interval is centred at
-    float32(x0); mish' changes sign there): within 2 ulp of float64, signs included."""
-    x0 = F32(MISH_X0)
+@pytest.mark.parametrize("name", ["silu", "mish"])
+def test_derivative_near_its_zero(name, op):
+    """The 4000 float32 nearest the derivative's zero x0 (the table's interval is centred at
+    float32(x0); the derivative changes sign there): within 2 ulp of float64, signs included."""
+    x0 = F32(ZEROS[name])
     steps = np.arange(-2000, 2000)
     bits = (np.array(x0, F32).view(np.int32) + steps).astype(np.int32)
     x = bits.view(F32)
     g = _grads(x.size, seed=11)
-    got = _call(op, x, g, name="mish")
-    ref = _call(op, x.astype(np.float64), g.astype(np.float64), name="mish")
-    assert_f32_within(got, ref, x, f"mish {op} near its zero")
+    got = _call(op, x, g, name=name)
+    ref = _call(op, x.astype(np.float64), g.astype(np.float64), name=name)
+    assert_f32_within(got, ref, x, f"{name} {op} near its zero")
     nonzero = ref != 0
     np.testing.assert_array_equal(np.signbit(got[nonzero]), np.signbit(ref[nonzero]))
 
 
-def test_mish_backward_of_signed_zero_grads_has_the_sign_of_g_times_mish_prime():
-    """g = +-0 gives +-0 with the sign of g * mish'(x): mish' < 0 below its zero."""
+@pytest.mark.parametrize("rec", [SILU, MISH], ids=["silu", "mish"])
+def test_signed_zero_grads_have_the_sign_of_g_times_the_derivative(rec):
+    """g = +-0 gives +-0 with the sign of g * f'(x): f' < 0 below its zero."""
     x, _ = _blocks(1, seed=13)
-    slope = MISH.grad_ufunc(x.astype(np.float64))
+    slope = rec.grad_ufunc(x.astype(np.float64))
     for zero in (0.0, -0.0):
-        got = MISH.backward_ufunc(np.full_like(x, zero), x)
+        got = rec.backward_ufunc(np.full_like(x, zero), x)
         assert np.all(got == 0)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(F32(zero)) ^ (slope < 0))

@@ -286,9 +286,10 @@ RECT_INLINE float rect_mish_backward_f32(float g, float x, const float *p)
  *    scaling, the g > 2^32 prescale, the f' < 2^-280 mask and the x > 1e3 select. g f'(x) =
  *    fma(g, hi, g lo) 2^k: where the result is subnormal the second rounding adds at most half a
  *    subnormal ulp, and the first one's error is then below 2^-24 of 2^-126, a quarter ulp more
- *    at most; g = +-0 gives g hi (the full kernel's sign). The zero of mish' as Q(s) below,
- *    the a / D pair by operands chosen with bit masks (rect_mish_sel: GCC otherwise computes
- *    both arms), the halved form above 0 (Omega and D^2 both a quarter: same quotient).
+ *    at most; a zero result (g = +-0 or an underflow) has the sign of g hi. The zero of mish'
+ *    as Q(s) below, the a / D pair by operands chosen with bit masks (rect_mish_sel: GCC
+ *    otherwise computes both arms), the halved form above 0 (Omega and D^2 both a quarter:
+ *    same quotient).
  * Measured against the float64 core (tools/exhaustive_f32_cores.c -DFAST_FWD -DFAST_BWD: the
  * fast path where its predicate holds, the full kernel elsewhere): every float32 input on
  * AVX-512, forward 1.340 ulp (x = -0.2382), backward 1.191 (x = -0.9389, g ~ N(0, 4^2)); every
@@ -470,7 +471,9 @@ RECT_INLINE float rect_mish_backward_fast_f32(float g, float x, const float *p)
     const float lo = rect_mish_sel(rm, rl, Fl);
     const float hi = rect_mish_sel(rm, rh, Fh);
     const float v = rect_mish_fma(g, hi, g * lo) * En;
-    return g == 0.0f ? g * hi : v;
+    /* a zero result (g = +-0, or an underflow) has the sign of g hi: without FMA,
+       rect_mish_fma adds the underflowed product's remainder, and -0 + +0 gives +0 */
+    return v == 0.0f ? (g * hi) * 0.0f : v;
 }
 
 #endif

@@ -37,24 +37,29 @@
  * [2^-78, 2^100) keeps every product normal (|v| >= 2^-101) and finite; g = +-0 gives g.
  * silu(x) = x sigmoid(x) is that with g = x (so |x| >= 2^-78 or x = +-0 too).
  *
- * mish: tables in x itself (T(x) = tanh(softplus(x)) for x < 0 and x > 0 are different
- * functions of -|x|, so folding would need two sets of slopes): x = j + d, j = round(x) in
- * [-15, 15] (slot j mod 32), |d| <= 1/2, degree 8 for T (fit 2^-27.8) and 9 for mish' (2^-27.6).
- * mish' vanishes at x0 = -1.19243: its slot -1 is centred at x0h = float32(x0) (d = x - x0h
- * is still exact), so mish' there is d times a slope, and c1 is a float pair (its rounding
- * would otherwise be the relative error next to the zero). F(c + d) = hi + lo + d c1 + d^2 Q(d)
- * with hi + d c1 = S + Se exactly (an FMA's residual and 2Sum, ~9 instructions), so only the
- * small terms round: |d^2 Q| <= 0.18 T (x << 0, where T ~ e^x) and <= 0.42 |mish'| (slots -2
- * and -1). Forward x T = fma(x, S, x rest), rest = Se + (lo + d^2 Q): the fit 0.07 u, q's and
- * the four roundings of the small terms <= 0.55 u, the FMA 0.5 ulp: <= 1.1 ulp. g mish' =
- * fma(g, S, g rest) likewise with 0.42: <= 1.8 ulp. (Without the split, hi + (lo + d P(d)):
- * 1.65 ulp forward and 2.55 backward, at x = -0.49, where |d P| is 1.1 |mish'|.) No range for
- * x's size below 15.5: x rest and g rest are either normal or far below an ulp of the result.
- * Measured (tools/exhaustive_f32_cores.c -DTABLE=7, every float32): forward 1.123 ulp at
- * x = -82.13 (the polynomial kernel's; less in the tables' range), grad 1.495 (x = -0.6208),
- * backward 1.580 (x = -0.6103, g ~ N(0, 4^2)); the polynomial kernels measured 1.340 / 1.215 /
- * 1.191. Speed (`rectifier bench`, float32, 1e5, one run): forward 0.17x NumPy (0.26-0.32x
- * with the polynomial fast path), backward 0.09x (0.23-0.28x).
+ * mish, and silu's derivative: tables in x itself (T(x) = tanh(softplus(x)) for x < 0 and x > 0
+ * are different functions of -|x|, so folding would need two sets of slopes): x = j + d,
+ * j = round(x) in [-15, 15] (slot j mod 32), |d| <= 1/2, degree 8 for T (fit 2^-27.8) and 9 for
+ * the derivatives (mish' 2^-27.6, silu' 2^-30.0). Each derivative vanishes once (mish' at
+ * x0 = -1.19243, silu' at -1.27846): slot -1 is centred at x0h = float32(x0) (d = x - x0h is
+ * still exact), so the derivative there is d times a slope, and c1 is a float pair (its
+ * rounding would otherwise be the relative error next to the zero).
+ * F(c + d) = hi + lo + d c1 + d^2 Q(d). The forward sums hi + d c1 = S + Se exactly (an FMA's
+ * residual and 2Sum), so only the small terms round: |d^2 Q| <= 0.18 T (x << 0, where T ~ e^x);
+ * x T = fma(x, S, x rest), rest = Se + (lo + d^2 Q): the fit 0.07 u, Q's error and the four
+ * roundings of the small terms <= 0.55 u, the FMA 0.5 ulp: <= 1.1 ulp. The derivatives, where
+ * |d^2 Q| reaches 0.42 |mish'| and 0.59 |silu'| (the slots next to the zero), also split
+ * d (d Q) into a product and its residual and add it to S by 2Sum: only Q's own error (~u)
+ * scales with that ratio, the rest is ~u^2, then fma(g, S2, g small) rounds once: <= ~1.2 ulp.
+ * (Without these splits, hi + (lo + d P(d)): 1.65 ulp forward and 2.55 backward for mish, at
+ * x = -0.49, where |d P| is 1.1 |mish'|; with the first split only, 1.58 backward.) No range
+ * for x's size below 15.5: x rest and g small are either normal or far below an ulp of the
+ * result. Measured (tools/exhaustive_f32_cores.c -DTABLE=7, every float32, g ~ N(0, 4^2); a
+ * worst point outside the tables' range is the polynomial kernel's): mish forward 1.123 ulp
+ * (x = -82.13), grad 1.112 (x = -38.47), backward 1.137 (x = -92.53), where the polynomial
+ * kernels alone measured 1.340 / 1.215 / 1.191; silu grad 0.812 (x = -0.5313), backward 0.892
+ * (x = -1.5048).
+ * Speed: see the README (`rectifier bench`).
  */
 #ifndef RECTIFIER_FAMILY_F32_TABLE_H
 #define RECTIFIER_FAMILY_F32_TABLE_H
@@ -220,7 +225,7 @@ RECT_INLINE int rect_mish_grad_tab_ok(float x, const float *p) { return rect_mis
 RECT_INLINE float rect_mish_grad_tab(float x, const float *p)
 {
     (void)p;
-    return rect_mish_der_tab_s(1.0f, x);
+    return rect_der_tab_s(rect_tab_mish_der, 1.0f, x);
 }
 RECT_INLINE int rect_mish_backward_tab_ok(float g, float x, const float *p)
 {
@@ -230,7 +235,24 @@ RECT_INLINE int rect_mish_backward_tab_ok(float g, float x, const float *p)
 RECT_INLINE float rect_mish_backward_tab(float g, float x, const float *p)
 {
     (void)p;
-    return rect_mish_der_tab_s(g, x);
+    return rect_der_tab_s(rect_tab_mish_der, g, x);
+}
+
+/* ---- silu's derivative: g silu'(x), the same kernel as mish's with silu's table ---- */
+RECT_INLINE int rect_silu_grad_tab_ok(float x, const float *p) { return rect_mish_tab_ok(x, p); }
+RECT_INLINE float rect_silu_grad_tab(float x, const float *p)
+{
+    (void)p;
+    return rect_der_tab_s(rect_tab_silu_der, 1.0f, x);
+}
+RECT_INLINE int rect_silu_backward_tab_ok(float g, float x, const float *p)
+{
+    return rect_mish_backward_tab_ok(g, x, p);
+}
+RECT_INLINE float rect_silu_backward_tab(float g, float x, const float *p)
+{
+    (void)p;
+    return rect_der_tab_s(rect_tab_silu_der, g, x);
 }
 
 RECT_INLINE __m512 rect_tab_over(__m512 v, __m512 x, __m512 th, int thsel, __m512 over)
@@ -239,7 +261,14 @@ RECT_INLINE __m512 rect_tab_over(__m512 v, __m512 x, __m512 th, int thsel, __m51
 }
 
 /* The forms of one input x that the X blocks compute. */
-enum { RECT_TAB_SOFTPLUS, RECT_TAB_SOFTPLUS_GRAD, RECT_TAB_SILU, RECT_TAB_MISH, RECT_TAB_MISH_GRAD };
+enum {
+    RECT_TAB_SOFTPLUS,
+    RECT_TAB_SOFTPLUS_GRAD,
+    RECT_TAB_SILU,
+    RECT_TAB_SILU_GRAD,
+    RECT_TAB_MISH,
+    RECT_TAB_MISH_GRAD
+};
 
 /* One step of 16 lanes (full) or of a block's last ones (tail): returns the lanes of tail it
    did not write. */
@@ -264,7 +293,8 @@ RECT_INLINE __mmask16 rect_tab_step_x(const float *in, float *out, int full, __m
         v = rect_mish_tab_v(x);
     }
     else {
-        v = rect_mish_der_tab_v(one, x);
+        v = rect_der_tab_v(kind == RECT_TAB_MISH_GRAD ? rect_tab_mish_der : rect_tab_silu_der, one,
+                           x);
     }
     ok = all ? ok : ok & rect_tab_x_ok_v(x);
     rect_tab_store(out, ok, v);
@@ -309,6 +339,12 @@ static int rect_mish_tab_block(const float *in, float *out, ptrdiff_t m, const f
     (void)p;
     return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_MISH);
 }
+static int rect_silu_grad_tab_block(const float *in, float *out, ptrdiff_t m, const float *p,
+                                    int all)
+{
+    (void)p;
+    return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_SILU_GRAD);
+}
 static int rect_mish_grad_tab_block(const float *in, float *out, ptrdiff_t m, const float *p,
                                     int all)
 {
@@ -316,14 +352,19 @@ static int rect_mish_grad_tab_block(const float *in, float *out, ptrdiff_t m, co
     return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_MISH_GRAD);
 }
 
-/* The backward forms (g, x): softplus's (thsel: the threshold's select) or mish's. */
+/* The backward forms (g, x): softplus's (thsel: the threshold's select), silu's or mish's. */
 RECT_INLINE __mmask16 rect_tab_step_gx(const float *g, const float *in, float *out, int full,
                                        __mmask16 tail, int all, int thsel, __m512 th, int kind)
 {
     const __m512 x = rect_tab_load(in, full, tail);
     const __m512 gv = rect_tab_load(g, full, tail);
-    const __m512 v = kind == RECT_TAB_MISH ? rect_mish_der_tab_v(gv, x)
-                                           : rect_tab_over(rect_sigmoid_tab_v(gv, x), x, th, thsel, gv);
+    __m512 v;
+    if (kind == RECT_TAB_SOFTPLUS) {
+        v = rect_tab_over(rect_sigmoid_tab_v(gv, x), x, th, thsel, gv);
+    }
+    else {
+        v = rect_der_tab_v(kind == RECT_TAB_MISH ? rect_tab_mish_der : rect_tab_silu_der, gv, x);
+    }
     const __mmask16 ok = all ? tail : tail & rect_tab_x_ok_v(x) & rect_tab_g_ok_v(gv);
     rect_tab_store(out, ok, v);
     return tail & ~ok;
@@ -348,6 +389,12 @@ static int rect_softplus_backward_tab_block(const float *g, const float *in, flo
                                             ptrdiff_t m, const float *p, int all)
 {
     return p[0] != 1.0f || rect_tab_run_gx(g, in, out, m, all, p[1], RECT_TAB_SOFTPLUS);
+}
+static int rect_silu_backward_tab_block(const float *g, const float *in, float *out, ptrdiff_t m,
+                                        const float *p, int all)
+{
+    (void)p;
+    return rect_tab_run_gx(g, in, out, m, all, 0.0f, RECT_TAB_SILU);
 }
 static int rect_mish_backward_tab_block(const float *g, const float *in, float *out, ptrdiff_t m,
                                         const float *p, int all)

@@ -64,14 +64,31 @@ RECT_INLINE RT_V RT_NAME(rect_sigmoid_tab)(RT_V g, RT_V x)
     return RT_SEL(RT_EQ(g, RT_SET(0.0f)), g, v); /* g = -0 gives -0 */
 }
 
-/* hi + d c1 = S + *Se exactly: d c1 by an FMA's residual, the sum by 2Sum. */
+/* a + b = s + *e exactly (2Sum: whatever the sizes) */
+RECT_INLINE RT_V RT_NAME(rect_tab_two_sum)(RT_V a, RT_V b, RT_V *e)
+{
+    const RT_V s = RT_ADD(a, b);
+    const RT_V bb = RT_SUB(s, a);
+    *e = RT_ADD(RT_SUB(a, RT_SUB(s, bb)), RT_SUB(b, bb));
+    return s;
+}
+
+/* a b = p + *e exactly (an FMA's residual; p's other uses are adds, but this use keeps
+   -ffp-contract from fusing it into them) */
+RECT_INLINE RT_V RT_NAME(rect_tab_two_prod)(RT_V a, RT_V b, RT_V *e)
+{
+    const RT_V p = RT_MUL(a, b);
+    *e = RT_FMA(a, b, RT_NEG(p));
+    return p;
+}
+
+/* hi + d c1 = S + *Se (to ~u^2 of S: the two residuals' sum rounds) */
 RECT_INLINE RT_V RT_NAME(rect_tab_sum_exact)(RT_V hi, RT_V d, RT_V c1, RT_V *Se)
 {
-    const RT_V a = RT_MUL(d, c1);
-    const RT_V ae = RT_FMA(d, c1, RT_NEG(a));
-    const RT_V S = RT_ADD(hi, a);
-    const RT_V bb = RT_SUB(S, hi);
-    *Se = RT_ADD(RT_ADD(RT_SUB(hi, RT_SUB(S, bb)), RT_SUB(a, bb)), ae);
+    RT_V ae, e;
+    const RT_V a = RT_NAME(rect_tab_two_prod)(d, c1, &ae);
+    const RT_V S = RT_NAME(rect_tab_two_sum)(hi, a, &e);
+    *Se = RT_ADD(e, ae);
     return S;
 }
 
@@ -92,25 +109,27 @@ RECT_INLINE RT_V RT_NAME(rect_mish_tab)(RT_V x)
     return RT_SEL(RT_EQ(x, RT_SET(0.0f)), x, v);
 }
 
-/* g mish'(x): mish'(c_j + d) = hi + lo + d (c1 + c1l) + d^2 Q(d), d = x - c_j exact (c_j = j, or
-   x0h for j = -1: both multiples of 2^-23 within 1 of x). hi + d c1 = S + Se exactly
-   (rect_tab_sum_exact), the rest (lo, d c1l, d^2 Q) added to Se, so the roundings of the large
-   terms never scale with |d c1| / |mish'| (up to 1.1 next to the zero; family_f32_table.h).
-   Every product feeds an FMA or a non-add use: -ffp-contract cannot fuse the scalar and the
-   vector copy differently. g = +-0 gives g (S + rest): the sign of mish' at x. */
-RECT_INLINE RT_V RT_NAME(rect_mish_der_tab)(RT_V g, RT_V x)
+/* g F'(x) from a derivative table t (mish's or silu's): F'(c_j + d) = hi + lo + d (c1 + c1l) +
+   d^2 Q(d), d = x - c_j exact (c_j = j, or x0h, F''s zero, for j = -1: both multiples of 2^-23
+   within 1 of x). hi + d c1 + d (d Q) = S2 + small with only d Q's relative error scaled by
+   |d^2 Q| / |F'| (up to 0.6 next to the zero): d c1 and d (d Q) split into products and
+   residuals, the large parts summed by 2Sum, the residuals and lo in `small` (family_f32_table.h).
+   g = +-0 gives g (S2 + small): the sign of F' at x. */
+RECT_INLINE RT_V RT_NAME(rect_der_tab)(const float (*t)[32], RT_V g, RT_V x)
 {
     RT_I j;
     (void)RT_NAME(rect_tab_split_x)(x, &j);
-    const float(*t)[32] = rect_tab_mish_der;
     const RT_V d = RT_SUB(x, RT_LOOK(t[0], j));
     const RT_V q = RT_NAME(rect_tab_slope)(t, 5, 8, j, d);
-    RT_V Se;
+    RT_V Se, wl, bl, e;
     const RT_V S = RT_NAME(rect_tab_sum_exact)(RT_LOOK(t[1], j), d, RT_LOOK(t[4], j), &Se);
+    const RT_V w = RT_NAME(rect_tab_two_prod)(d, q, &wl);
+    const RT_V b = RT_NAME(rect_tab_two_prod)(d, w, &bl);
+    const RT_V S2 = RT_NAME(rect_tab_two_sum)(S, b, &e);
     const RT_V lo = RT_FMA(d, RT_LOOK(t[3], j), RT_LOOK(t[2], j));
-    const RT_V rest = RT_ADD(Se, RT_FMA(RT_MUL(d, q), d, lo));
-    const RT_V v = RT_FMA(g, S, RT_MUL(g, rest));
-    return RT_SEL(RT_EQ(g, RT_SET(0.0f)), RT_MUL(g, RT_ADD(S, rest)), v);
+    const RT_V small = RT_ADD(e, RT_ADD(Se, RT_ADD(lo, RT_FMA(d, wl, bl))));
+    const RT_V v = RT_FMA(g, S2, RT_MUL(g, small));
+    return RT_SEL(RT_EQ(g, RT_SET(0.0f)), RT_MUL(g, RT_ADD(S2, small)), v);
 }
 
 #undef RT_V

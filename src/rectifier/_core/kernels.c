@@ -208,7 +208,7 @@ RK_SMOOTH(softplus, 2, F32, F32_FAST)
 RK_SMOOTH(hardsigmoid, 0, F32, F32)
 RK_SMOOTH(hardswish, 0, F32, F32)
 
-/* softplus (beta = 1), silu's forward and mish on AVX-512, |x| < 15.5: the table kernels of
+/* softplus (beta = 1), silu and mish on AVX-512, |x| < 15.5: the table kernels of
    family_f32_table.h, the kernels above elsewhere. rk_NAME_tf selects per element (the strided
    loops run it, and the contiguous loops' blocks that hold an element outside the tables'
    range, through loops.h's RECT_RUN_*_TABLE); rk_NAME_tf_full is the kernel without them. */
@@ -245,6 +245,8 @@ RK_TABLE_X(softplus)
 RK_TABLE_X(silu)
 RK_TABLE_X(softplus_grad)
 RK_TABLE_GX(softplus_backward)
+RK_TABLE_X(silu_grad)
+RK_TABLE_GX(silu_backward)
 RK_TABLE_X(mish)
 RK_TABLE_X(mish_grad)
 RK_TABLE_GX(mish_backward)

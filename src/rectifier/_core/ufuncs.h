@@ -86,8 +86,8 @@
     X(gelu_tanh_backward, 2, 0, FLOATS, SMOOTH,                                                 \
       "gelu_tanh_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)                                   \
     X(silu, 1, 0, FLOATS, TABLE, "silu(x, /, ...)\n\nx * sigmoid(x).")                        \
-    X(silu_grad, 1, 0, FLOATS, SMOOTH, "silu_grad(x, /, ...)\n\ns + x*s*(1 - s), s = sigmoid(x).") \
-    X(silu_backward, 2, 0, FLOATS, SMOOTH, "silu_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
+    X(silu_grad, 1, 0, FLOATS, TABLE, "silu_grad(x, /, ...)\n\ns + x*s*(1 - s), s = sigmoid(x).") \
+    X(silu_backward, 2, 0, FLOATS, TABLE, "silu_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
     X(mish, 1, 0, FLOATS, TABLE, "mish(x, /, ...)\n\nx * tanh(softplus(x)).")                 \
     X(mish_grad, 1, 0, FLOATS, TABLE, "mish_grad(x, /, ...)\n\nd/dx mish.")                   \
     X(mish_backward, 2, 0, FLOATS, TABLE, "mish_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
