@@ -18,16 +18,17 @@
  * m itself, and L's rounding is relative to its size); gelu''s factor is a0 - a, so its m is
  * free: with c = 4 L2's polynomial needs degree 10, not 14.
  * Each form is a core (rect_gelu_fwd_core, rect_gelu_der_core) and a tail: the full kernels'
- * tails cover every x and g (subnormal results, clamps, inf, NaN, huge g); the fast paths'
- * (rect_gelu_fast_f32, rect_gelu_backward_fast_f32, for x >= -13 and |g| < 2^96, run by
- * loops.h's split loops on whole blocks) leave those out. Both tails share the core, so the full
- * kernels, which take the fast value where the fast predicate holds (kernels.c), compute it
- * once. Instructions per 16 lanes (AVX-512 loop of the kernel alone, objdump): forward 76 -> 71
- * (fast path and full alike), gelu' 106 -> 96, g gelu' 123 -> 87 (fast path) or 112 (full); the
- * full kernels with the fast path's select (strided layouts, blocks with an outlier): forward
- * 88, g gelu' 142. Single thread, 1e5 N(0, 1), the split loop against the old kernel in one
- * run: forward 0.855 against 0.865 ns/elem (the block pre-pass costs most of what the fast
- * tail saves; the new core alone, no fast path: ~0.83), backward 1.19-1.23 against 1.42-1.52.
+ * tails cover every x and g (subnormal results, clamps, inf, NaN, huge g); the backward's fast
+ * path (rect_gelu_backward_fast_f32, for x >= -13 and |g| < 2^96, run by loops.h's split loops
+ * on whole blocks) leaves those out, and the full backward, which takes the fast value where the
+ * fast predicate holds (kernels.c), computes the core once. Instructions per 16 lanes (AVX-512
+ * loop of the kernel alone, objdump): forward 76 -> 71, gelu' 106 -> 96, g gelu' 123 -> 87 (fast
+ * path) or 112 (full); the full backward with the fast path's select (strided layouts, blocks
+ * with an outlier): 142. Single thread, 1e5 N(0, 1), backward: the split loop 1.19-1.23 ns/elem
+ * against the old kernel's 1.42-1.52. The forward had a fast path too (x >= -13, same core):
+ * the split loop measured 0.90 ns/elem against the full kernel's 0.83 alone (min of 3000, one
+ * run each, 28 Nov: the block pre-pass cost more than the tail saved), so it runs the full
+ * kernel.
  * Measured worst against the float64 kernels: see each form's comment and the README.
  */
 #ifndef RECTIFIER_FAMILY_F32_GELU_H
@@ -109,12 +110,12 @@ RECT_INLINE float rect_gelu_lsum(float m, float ml, float c)
    L'(m) ml's approximation (< 0.02), rl = r's rounding error, not carried (< 0.25), p's fit
    0.01, tt's rounding (|tt| < 0.7 (m + tt): < 0.35), then m + tt rounds once (0.5 ulp):
    < 1.7 bound. For x > 0, F (rounded, F < x/2 <= gelu(x)) and x - F rounds once more.
-   Measured worst, every float32 x (tools/exhaustive_f32_cores.c -DFAST_FWD, AVX-512): 1.372
-   (at x = -13.03, where F is near the subnormal range); no FMA, every 31st x: 1.372;
+   Measured worst, every float32 x (tools/exhaustive_f32_cores.c, AVX-512, 28 Nov; the same as
+   with the former fast path): 1.372 (at x = -13.03, where F is near the subnormal range); no
+   FMA, every 31st x: 1.372;
    tools/exhaustive_f32.py --stride 101: 1.170. */
-/* The forward's core, shared by the full kernel and the fast path (the same operations on the
-   same a, so GCC computes them once where both run): F = (m + tt) 2^(k - 1), a = min(|x|, 16);
-   returns m, *tt, and *ky = SHIFTER + k (k + SHIFTER's bits in its low bits). */
+/* The forward's core: F = (m + tt) 2^(k - 1), a = min(|x|, 16); returns m, *tt, and
+   *ky = SHIFTER + k (k + SHIFTER's bits in its low bits). */
 RECT_INLINE float rect_gelu_fwd_core(float x, float *tto, float *kyo)
 {
     const float a = rect_gelu_abs_min(x, 0x41800000u); /* min(|x|, 16); NaN -> 16 */
@@ -160,34 +161,7 @@ RECT_INLINE float rect_gelu_f32(float x, const float *p)
     return x < 0.0f ? neg : x + neg;
 }
 
-/* The forward's fast path (kernels.c's F32_FAST, loops.h's split loop): x >= -13, where
-   F >= 13 Phi(-13) > 2^-124 is normal and k >= -122, so 2^(k - 1) is a normal float and
-   (m + tt) 2^(k - 1) rounds once (in m + tt), as the full kernel's F does. What it leaves out:
-   the 2^64 detour that keeps F's scaling exact where F is subnormal (x < -13.2), and the
-   selects for x < 0 (max(x, 0) - F instead: F = +0 only at x = +-0, which then passes x's
-   sign) and NaN (x >= -13 is false for NaN, and for -inf). For x > 13, k (down to -185 at the
-   clamp a = 16) is held at -125: F is then some value below 2^-124 instead of below 2^-118,
-   and x - F = x either way. Same values as the full kernel wherever both are within 2 ulp
-   (tools/exhaustive_f32_cores.c -DFAST_FWD checks the pair as the loops run it). */
-#define RECT_GELU_FAST_MIN -13.0f
-RECT_INLINE int rect_gelu_fast_ok_f32(float x, const float *p)
-{
-    (void)p;
-    return x >= RECT_GELU_FAST_MIN;
-}
-RECT_INLINE float rect_gelu_fast_f32(float x, const float *p)
-{
-    (void)p;
-    float tt, ky;
-    const float m = rect_gelu_fwd_core(x, &tt, &ky);
-    uint32_t kb;
-    memcpy(&kb, &ky, 4);
-    const uint32_t kmin = 0x4b400000u - 125u; /* SHIFTER - 125's bits */
-    kb = kb > kmin ? kb : kmin;
-    const float sc = rect_asfloat((kb + 126u) << 23); /* 2^(k - 1) */
-    const float xp = 0.0f > x ? 0.0f : x;              /* max(x, 0), -0 kept */
-    return xp - (m + tt) * sc;
-}
+#define RECT_GELU_FAST_MIN -13.0f /* the backward's fast path: x >= -13 */
 
 /* ---- gelu' = Phi(x) + x phi(x), and g gelu' ------------------------------------------------
    x < 0 (a = -x): E D(a), D = Q(a) - a/sqrt(2 pi); x > 0: 1 - E D(a); E = e^{-a^2/2}. D vanishes
