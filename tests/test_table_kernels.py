@@ -41,9 +41,10 @@ def _every_kth_in_range(k: int) -> np.ndarray:
     x = np.concatenate([bits.view(F32), (bits | np.uint32(0x80000000)).view(F32)])
     edges = np.nextafter(F32(XMAX), F32(0)) * np.array([1, -1], F32)
     # the intervals' edges and centres, each with its neighbours: in y = -|x| (-j/2 -+ 1/4,
-    # -j/2), and in x (j +- 1/2, j; mish)
+    # -j/2), and in x (j +- 1/2, j, and the derivatives' zeros; silu and mish)
     knots = np.concatenate([-np.arange(32) / 2 - 0.25, -np.arange(32) / 2,
-                            np.arange(-16, 16) + 0.5, np.arange(-16, 16), list(ZEROS.values())]).astype(F32)
+                            np.arange(-16, 16) + 0.5, np.arange(-16, 16),
+                            list(ZEROS.values())]).astype(F32)
     knots = knots[np.abs(knots) < XMAX]
     near = np.concatenate([knots, np.nextafter(knots, F32(-20)), np.nextafter(knots, F32(20))])
     return np.concatenate([x, edges, near, -near[near != 0]]).astype(F32)
