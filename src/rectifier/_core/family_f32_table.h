@@ -52,7 +52,8 @@
  * d (d Q) into a product and its residual and add it to S by 2Sum: only Q's own error (~u)
  * scales with that ratio, the rest is ~u^2, then fma(g, S2, g small) rounds once: <= ~1.2 ulp.
  * (Without these splits, hi + (lo + d P(d)): 1.65 ulp forward and 2.55 backward for mish, at
- * x = -0.49, where |d P| is 1.1 |mish'|; with the first split only, 1.58 backward.) No range
+ * x = -0.49, where |d P| is 1.1 |mish'| (every 97th float32); with the first split only, 1.58
+ * backward (every float32).) No range
  * for x's size below 15.5: x rest and g small are either normal or far below an ulp of the
  * result. Measured (tools/exhaustive_f32_cores.c -DTABLE=7, every float32, g ~ N(0, 4^2); a
  * worst point outside the tables' range is the polynomial kernel's): mish forward 1.123 ulp
