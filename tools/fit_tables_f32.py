@@ -85,7 +85,8 @@ def table(f, slots, deg, exact_first=False, floor=0.0):
 
         coef, err = fit_f32(slope, weight, dlo, dhi, deg - 1, npts=200, lawson=20,
                             exact_first=exact_first)
-        c1 = [pair(coef[0])[1], *pair(coef[0])[:1]] if exact_first else [coef[0]]
+        c1h, c1l = pair(coef[0])
+        c1 = [c1l, c1h] if exact_first else [coef[0]]
         for r, v in zip(rows, [*pair(f0), *c1, *coef[1:]], strict=True):
             r.append(v)
         worst = max(worst, err)

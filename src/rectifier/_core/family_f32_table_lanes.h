@@ -64,7 +64,8 @@ RECT_INLINE RT_V RT_NAME(rect_sigmoid_tab)(RT_V g, RT_V x)
     return RT_SEL(RT_EQ(g, RT_SET(0.0f)), g, v); /* g = -0 gives -0 */
 }
 
-/* a + b = s + *e exactly (2Sum: whatever the sizes) */
+/* a + b = s + *e exactly (2Sum: whatever the sizes); family_f32.h's rect_two_sumf and
+   rect_two_prodf over the lane type, so that the vector copy is the same steps */
 RECT_INLINE RT_V RT_NAME(rect_tab_two_sum)(RT_V a, RT_V b, RT_V *e)
 {
     const RT_V s = RT_ADD(a, b);
