@@ -19,6 +19,21 @@ OPTIONAL = (
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption("--gpu", action="store_true",
+                     help="also run the tests marked gpu (CUDA tensors, CuPy); needs an NVIDIA GPU")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked gpu are deselected (not skipped) unless --gpu is given."""
+    if config.getoption("--gpu"):
+        return
+    gpu = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu:
+        config.hook.pytest_deselected(items=gpu)
+        items[:] = [item for item in items if not item.get_closest_marker("gpu")]
+
+
 def pytest_report_header(config):
     present, missing = [], []
     for name in OPTIONAL:

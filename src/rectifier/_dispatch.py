@@ -196,16 +196,74 @@ def apply(
             return _write_out(func, lib, None, out)
         return rec.ufunc_for(op)(*arrays, *values)
     kw = {p.name: v for p, v in zip(rec.all_params(op), values, strict=True)}
-    # torch's own forward op only where it meets SEMANTICS.md (torch's silu, gelu, mish and
-    # hardswish give NaN at -inf); otherwise the generic implementation.
-    if lib == B.TORCH and op == "forward" and rec.torch_matches and rec.torch_forward and not kw:
-        result = rec.torch_forward(*arrays)
+    if lib == B.TORCH:
+        from rectifier import _torch_arrays  # the caller's tensors are torch's: it is imported
+
+        result = _torch_arrays.run(rec, op, arrays, names, values, kw)
     else:
-        xp = _namespace(arrays[-1], lib)
-        generic = {
-            "forward": rec.generic_forward,
-            "grad": rec.generic_grad,
-            "backward": rec.generic_backward,
-        }[op]
-        result = generic(*arrays, xp=xp, **kw)
+        result = run_generic(rec, op, arrays, kw, lib)
     return _write_out(func, lib, result, out)
+
+
+def run_generic(rec: OpRecord, op: str, arrays: tuple[Any, ...], kw: dict[str, Any],
+                lib: str) -> Any:
+    """``op`` of ``rec`` through the generic array-API implementation, in ``lib``'s arrays.
+
+    Libraries' own ops are not used, even where they agree in value: torch.relu(-0.0) is
+    -0.0, torch's silu, gelu, mish and hardswish give NaN at -inf, and its float32 sigmoid
+    loses the subnormal tail (1.6e6 ulp at x = -89).
+    """
+    xp = _namespace(arrays[-1], lib)
+    generic = {
+        "forward": rec.generic_forward,
+        "grad": rec.generic_grad,
+        "backward": rec.generic_backward,
+    }[op]
+    # A piecewise-linear forward is selects, exact in any dtype; anything that rounds (a
+    # parameter's product, a derivative times grad, every smooth function) is computed wide.
+    pure_select = rec.exact and not kw and op == "forward"
+    narrow = None if pure_select else _narrow_dtype(arrays, xp, lib)
+    if narrow is None:
+        return generic(*arrays, xp=xp, **kw)
+    # The parameters are rounded to the arrays' dtype first, as the ufuncs do (they are ufunc
+    # inputs): leaky_relu's 0.01 is 0.0099999998 in float32.
+    kw = {k: _rounded(v, narrow, xp) for k, v in kw.items()}
+    wide = [xp.astype(a, xp.float64) if hasattr(a, "dtype") else a for a in arrays]
+    return xp.astype(generic(*wide, xp=xp, **kw), narrow)
+
+
+def _rounded(value: float, dtype: Any, xp: Any) -> float:
+    try:
+        return float(np.dtype(str(dtype).rsplit(".", 1)[-1]).type(value))
+    except TypeError:  # a dtype NumPy lacks (torch.bfloat16)
+        return float(xp.asarray(value, dtype=dtype))
+
+
+def _narrow_dtype(arrays: tuple[Any, ...], xp: Any, lib: str) -> Any:
+    """The result dtype if it is float16 or float32 and the device has float64, else None.
+
+    The generic formulas are stable, but in float32 each of their steps rounds, and together
+    they miss the float32 bound (silu's derivative is 1.3e7 ulp off next to its zero in
+    float32). In float64 the same formulas are within a fraction of a float32 ulp, so narrow
+    floats are computed in float64 and rounded once, as the C kernels do for float16.
+    """
+    dtypes = [a.dtype for a in arrays if hasattr(a, "dtype")]
+    if not dtypes or not all(xp.isdtype(d, "real floating") for d in dtypes):
+        return None
+    narrow = xp.result_type(*dtypes)
+    if narrow == xp.float64 or not _has_float64(arrays[-1], lib):
+        return None
+    return narrow
+
+
+def _has_float64(x: Any, lib: str) -> bool:
+    if lib == B.TORCH:
+        return x.device.type != "mps"  # Apple's GPUs have no float64
+    if lib == B.JAX:
+        import jax  # the caller's arrays are JAX's, so it is imported already
+
+        return bool(jax.config.read("jax_enable_x64"))  # off by default: float64 is float32
+    return True  # CuPy, and the array API standard, which requires float64
+
+
+

@@ -371,11 +371,14 @@ def _available(impl: str) -> bool:
     return True
 
 
-def errors(name: str, op: str, dtype: str, impl: str = "rectifier",
+def errors(name: str, op: str, dtype: str,
+           impl: str | Callable[[OpRecord, str, np.ndarray, dict[str, float]], Any] = "rectifier",
            per_binade: int = BENCH_PER_BINADE, params: dict[str, float] | None = None,
            x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(inputs, ULP error per input) of one implementation on :func:`grid` (or on ``x``, float64
-    values representable in ``dtype``); the tests use it directly."""
+    values representable in ``dtype``); the tests use it directly. ``impl`` is a name in
+    :data:`IMPLS` or a function ``(record, op, x, params) -> values`` (the device tests pass
+    one that runs on a GPU and returns NumPy values)."""
     rec = ALL_RECORDS[name]
     kw = _params(rec) if params is None else params
     x64 = grid(dtype, per_binade) if x is None else np.asarray(x, dtype=np.float64)
@@ -386,7 +389,7 @@ def errors(name: str, op: str, dtype: str, impl: str = "rectifier",
         hi, lo = exact(name, op, x64, **kw)
     xd = x64.astype(dtype)
     with np.errstate(all="ignore"):
-        got = _IMPL_FUNCS[impl](rec, op, xd, kw)
+        got = (_IMPL_FUNCS[impl] if isinstance(impl, str) else impl)(rec, op, xd, kw)
     return x64, ulp_error(np.asarray(got), hi, lo, dtype)
 
 

@@ -724,8 +724,9 @@ def test_rejects_non_modules():
         Monitor(lambda x: x)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.gpu
 def test_cuda_counters_stay_on_device_without_host_sync():
+    assert torch.cuda.is_available(), "--gpu was given, but torch sees no CUDA device"
     model = _model(ConvBN).cuda()
     batches = [x.cuda() for x in _batches(model)]
     with Monitor(model) as monitor:
