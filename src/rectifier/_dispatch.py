@@ -3,9 +3,12 @@
 - NumPy arrays, NumPy scalars, Python numbers and sequences: the C ufunc, no extra copies.
 - Dask arrays: the same ufunc through ``__array_ufunc__``, so the result stays lazy (the ufuncs
   pickle by name, so they run on ``dask.distributed`` workers).
-- torch: the library's native op where it meets SEMANTICS.md, else the generic implementation;
-  autograd and device are kept.
+- torch: CPU tensors run the C ufunc on a NumPy view of their memory; other devices the generic
+  implementation (``_torch_arrays``). Autograd goes through rectifier's own backward.
 - JAX, CuPy and any other ``__array_namespace__`` array: the generic array-API implementation.
+
+The generic implementation computes float16 and float32 in float64 and rounds once
+(:func:`run_generic`), so every library's values are within the NumPy kernels' bound.
 """
 
 from __future__ import annotations

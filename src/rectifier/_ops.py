@@ -99,16 +99,14 @@ class OpRecord:
     numpy_forward: Callable[..., Any]
     numpy_grad: Callable[..., Any]
     numpy_backward: Callable[..., Any]
-    # torch peers for the benchmark, and native torch forward where it meets SEMANTICS.md.
+    # torch's own ops: the benchmark's `torch` peer and the accuracy table's torch column. The
+    # dispatch never calls them (see _dispatch.run_generic).
     torch_forward: Callable[..., Any]
     torch_backward: Callable[..., Any]
     examples: dict[str, str] = field(default_factory=dict)
     ulp_bound: dict[str, int] = field(
         default_factory=lambda: {"float16": 1, "float32": 2, "float64": 4}
     )
-    # Whether torch_forward meets SEMANTICS.md (dispatch uses it for torch tensors only then;
-    # e.g. torch's silu gives NaN at -inf, so torch tensors take the generic implementation).
-    torch_matches: bool = True
     # Values at x = +-inf of the function and its derivative: (f(-inf), f(inf), f'(-inf), f'(inf))
     # with the default parameters.
     limits: tuple[float, float, float, float] | None = None
@@ -490,7 +488,6 @@ CELU = _record(
 
 _GELU_COMMON: dict[str, Any] = {
     "params": (),
-    "torch_matches": False,
     "limits": (0.0, math.inf, 0.0, 1.0),
     "options": {"approximate": "'none' or 'tanh', default 'none': the tanh approximation"},
 }
@@ -523,7 +520,6 @@ SILU = _record(
     "silu",
     definition="x * sigmoid(x)",
     params=(),
-    torch_matches=False,
     **_peers(lambda x: x * _sigmoid(x),
              lambda x: _sigmoid(x) * (1 + x * (1 - _sigmoid(x)))),
     torch_forward=_torch_op("silu"),
@@ -541,7 +537,6 @@ MISH = _record(
     "mish",
     definition="x * tanh(softplus(x))",
     params=(),
-    torch_matches=False,
     **_peers(lambda x: x * np.tanh(_softplus_np(x)), _mish_grad_np),
     torch_forward=_torch_op("mish"),
     torch_backward=_torch_op("aten.mish_backward"),
@@ -600,7 +595,6 @@ HARDSWISH = _record(
     definition="x * relu6(x + 3) / 6",
     params=(),
     kinks={"-3": "0", "3": "1"},
-    torch_matches=False,
     **_peers(_hardswish_np, _hardswish_grad_np),
     torch_forward=_torch_op("hardswish"),
     torch_backward=_torch_op("aten.hardswish_backward"),
