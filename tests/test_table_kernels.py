@@ -1,6 +1,6 @@
 """The float32 table kernels (family_f32_table.h: softplus, its grad and backward for beta = 1,
-and silu's and mish's three forms, for |x| < 15.5 on AVX-512, run by loops.h's
-RECT_RUN_*_TABLE).
+and silu's and mish's three forms, for |x| < 15.5, and gelu's forward, for |x| < 3.875, on
+AVX-512, run by loops.h's RECT_RUN_*_TABLE).
 
 A contiguous block of 256 elements goes to the block kernel (explicit SIMD); a block holding an
 element outside the tables' range runs the full kernel first; strided and in-place calls take
@@ -27,10 +27,15 @@ MISH = ALL_RECORDS["mish"]
 # every form with a table kernel: (function, op)
 FORMS = [("softplus", "forward"), ("softplus", "grad"), ("softplus", "backward"),
          ("silu", "forward"), ("silu", "grad"), ("silu", "backward"),
-         ("mish", "forward"), ("mish", "grad"), ("mish", "backward")]
+         ("mish", "forward"), ("mish", "grad"), ("mish", "backward"), ("gelu", "forward")]
 # where mish' and silu' vanish; the derivative tables' interval there is centred at float32(x0)
 ZEROS = {"mish": -1.1924312145154952, "silu": -1.2784645427610738}
 XMAX = 15.5
+QMAX = 3.875  # gelu's table: quarter slots
+
+
+def _range(name: str) -> float:
+    return QMAX if name == "gelu" else XMAX
 THRESHOLDS = [20.0, np.inf, 5.0, 0.0, -3.0, np.nan, 15.5]
 
 
@@ -41,10 +46,12 @@ def _every_kth_in_range(k: int) -> np.ndarray:
     x = np.concatenate([bits.view(F32), (bits | np.uint32(0x80000000)).view(F32)])
     edges = np.nextafter(F32(XMAX), F32(0)) * np.array([1, -1], F32)
     # the intervals' edges and centres, each with its neighbours: in y = -|x| (-j/2 -+ 1/4,
-    # -j/2), and in x (j +- 1/2, j, and the derivatives' zeros; silu and mish)
+    # -j/2), in x (j +- 1/2, j, and the derivatives' zeros; silu and mish), and at the
+    # quarters (j/4 +- 1/8, j/4, and gelu's range's edge; gelu)
     knots = np.concatenate([-np.arange(32) / 2 - 0.25, -np.arange(32) / 2,
                             np.arange(-16, 16) + 0.5, np.arange(-16, 16),
-                            list(ZEROS.values())]).astype(F32)
+                            np.arange(-16, 16) / 4 + 0.125, np.arange(-16, 16) / 4,
+                            [QMAX, -QMAX], list(ZEROS.values())]).astype(F32)
     knots = knots[np.abs(knots) < XMAX]
     near = np.concatenate([knots, np.nextafter(knots, F32(-20)), np.nextafter(knots, F32(20))])
     return np.concatenate([x, edges, near, -near[near != 0]]).astype(F32)
@@ -61,7 +68,7 @@ def _grads(n: int, seed: int) -> np.ndarray:
 
 
 def _call(op: str, x, g, beta=1.0, th=20.0, out=None, name="softplus"):
-    if name in ("silu", "mish"):
+    if name in ("silu", "mish", "gelu"):
         rec = ALL_RECORDS[name]
         return {"forward": lambda: rec.ufunc(x, out=out),
                 "grad": lambda: rec.grad_ufunc(x, out=out),
@@ -99,9 +106,11 @@ def test_thresholds_inside_and_beyond_the_range(op, th):
     assert_f32_within(got[~over], ref[~over], x[~over], f"softplus {op} threshold {th}")
 
 
-def _blocks(nblocks: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _blocks(nblocks: int, seed: int, name: str = "softplus") -> tuple[np.ndarray, np.ndarray]:
+    """Blocks wholly in the function's table range (so they take the block kernel)."""
     rng = np.random.default_rng(seed)
-    x = rng.uniform(-15.49, 15.49, nblocks * 256).astype(F32)
+    r = _range(name) - 0.01
+    x = rng.uniform(-r, r, nblocks * 256).astype(F32)
     x[::83] = -0.0
     x[::79] = 0.0
     return x, _grads(x.size, seed + 1)
@@ -109,6 +118,7 @@ def _blocks(nblocks: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 PLANTED = [
     ("x", 2.0**-100), ("x", -1e-45), ("x", 15.5), ("x", -15.5), ("x", 40.0), ("x", -100.0),
+    ("x", QMAX), ("x", -QMAX),
     ("x", np.inf), ("x", -np.inf),
     ("x", np.nan), ("g", 2.0**-90), ("g", 2.0**110), ("g", np.inf), ("g", np.nan),
     ("g", 1e-45),
@@ -122,7 +132,7 @@ PLANTED = [
 def test_an_element_out_of_range_sends_its_block_to_the_full_kernel(name, op, planted):
     """(Tiny x: out of silu's range, |x| < 2^-78; softplus takes them.)"""
     which, value = planted
-    x0, g0 = _blocks(8, seed=3)
+    x0, g0 = _blocks(8, seed=3, name=name)
     x, g = x0.copy(), g0.copy()
     arr = g if which == "g" else x
     where = np.arange(0, arr.size, 256) + np.arange(arr.size // 256) * 37 % 256
@@ -158,7 +168,7 @@ LAYOUT_FORMS = [
 def test_layouts_give_the_same_bits(name, op, th):
     """The block kernel (contiguous), the predicate pass then the block kernel (in place), the
     scalar kernel (strided), other block boundaries (an offset start) and a short tail."""
-    x, g = _blocks(4, seed=5)
+    x, g = _blocks(4, seed=5, name=name)
     x[700] = 99.0  # one block through the full kernel too
     plain = _call(op, x, g, th=th, name=name)
     strided = _call(op, np.repeat(x, 2)[::2], np.repeat(g, 2)[::2], th=th, name=name)

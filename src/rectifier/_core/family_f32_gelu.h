@@ -28,7 +28,8 @@
  * against the old kernel's 1.42-1.52. The forward had a fast path too (x >= -13, same core):
  * the split loop measured 0.90 ns/elem against the full kernel's 0.83 alone (min of 3000, one
  * run each, 28 Nov: the block pre-pass cost more than the tail saved), so it runs the full
- * kernel.
+ * kernel. On AVX-512, |x| < 3.875 takes a table kernel instead (family_f32_table.h: 0.51
+ * ns/elem), and this forward serves the blocks that hold an x beyond it.
  * Measured worst against the float64 kernels: see each form's comment and the README.
  */
 #ifndef RECTIFIER_FAMILY_F32_GELU_H

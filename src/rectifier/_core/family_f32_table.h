@@ -1,7 +1,7 @@
 /*
  * Table kernels for float32 on AVX-512: softplus and its derivative (sigmoid) for beta = 1,
- * silu's forward (x sigmoid(x)), and mish's three forms, for |x| < 15.5, as piecewise
- * polynomials whose coefficients
+ * silu's forward (x sigmoid(x)), and mish's three forms, for |x| < 15.5, and gelu's forward,
+ * for |x| < 3.875, as piecewise polynomials whose coefficients
  * are looked up per lane with one vpermt2ps each (a 32-entry table in two registers). The
  * polynomial kernels of family_f32_softplus.h build an exp and a log1p per element (~77 vector
  * instructions per 16 lanes for the forward); the table forward is ~30 (single thread, 1e5
@@ -60,6 +60,15 @@
  * (x = -82.13), grad 1.112 (x = -38.47), backward 1.137 (x = -92.53), where the polynomial
  * kernels alone measured 1.340 / 1.215 / 1.191; silu grad 0.812 (x = -0.5313), backward 0.892
  * (x = -1.5048).
+ *
+ * gelu's forward: x Phi(x) by the same kernel as mish's (rect_x_tab) with Phi's table at the
+ * quarters: x = j/4 + d, j = round(4x) in [-15, 15] (slot j mod 32), |d| <= 1/8, degree 7 (fit
+ * 2^-28.3), for |x| < 3.875. Quarters because Phi changes by e^(|x|/4) across a slot of width
+ * 1 at x = -4; in these slots |d c1| <= 0.49 Phi and |d^2 Q| <= 0.12 Phi (x = -3.75), within
+ * mish's budget: <= 1.1 ulp. Beyond 3.875 (for N(0, 1) inputs, 1e-4 of them: a block of 256
+ * holds one 2.7% of the time) the polynomial kernel of family_f32_gelu.h. It cut gelu's
+ * forward from 0.81 to 0.51 ns/elem (single thread, 1e5 N(0, 1), min of 3000).
+ * Measured worst, every float32 (tools/exhaustive_f32_cores.c -DTABLE=1): see the README.
  * Speed: see the README (`rectifier bench`).
  */
 #ifndef RECTIFIER_FAMILY_F32_TABLE_H
@@ -75,10 +84,12 @@
 
 /* The range the tables serve (the scalar predicates; the block kernels test the same). */
 #define RECT_TAB_XMAX 15.5f
+#define RECT_TAB_QMAX 3.875f /* gelu's quarter slots */
 #define RECT_TAB_GMIN 0x1p-78f
 #define RECT_TAB_GMAX 0x1p100f
 
 RECT_INLINE int rect_tab_x_ok(float x) { return fabsf(x) < RECT_TAB_XMAX; }
+RECT_INLINE int rect_tab_q_ok(float x) { return fabsf(x) < RECT_TAB_QMAX; }
 RECT_INLINE int rect_tab_g_ok(float g)
 {
     const float a = fabsf(g);
@@ -139,6 +150,10 @@ RECT_INLINE uint32_t rect_float_bits(float f)
 RECT_INLINE __mmask16 rect_tab_x_ok_v(__m512 x)
 {
     return _mm512_cmp_ps_mask(_mm512_abs_ps(x), _mm512_set1_ps(RECT_TAB_XMAX), _CMP_LT_OQ);
+}
+RECT_INLINE __mmask16 rect_tab_q_ok_v(__m512 x)
+{
+    return _mm512_cmp_ps_mask(_mm512_abs_ps(x), _mm512_set1_ps(RECT_TAB_QMAX), _CMP_LT_OQ);
 }
 RECT_INLINE __mmask16 rect_tab_g_ok_v(__m512 g)
 {
@@ -239,6 +254,18 @@ RECT_INLINE float rect_mish_backward_tab(float g, float x, const float *p)
     return rect_der_tab_s(rect_tab_mish_der, g, x);
 }
 
+/* ---- gelu: x Phi(x), |x| < 3.875 (quarter slots) ---- */
+RECT_INLINE int rect_gelu_tab_ok(float x, const float *p)
+{
+    (void)p;
+    return rect_tab_q_ok(x);
+}
+RECT_INLINE float rect_gelu_tab(float x, const float *p)
+{
+    (void)p;
+    return rect_gelu_tab_s(x);
+}
+
 /* ---- silu's derivative: g silu'(x), the same kernel as mish's with silu's table ---- */
 RECT_INLINE int rect_silu_grad_tab_ok(float x, const float *p) { return rect_mish_tab_ok(x, p); }
 RECT_INLINE float rect_silu_grad_tab(float x, const float *p)
@@ -268,7 +295,8 @@ enum {
     RECT_TAB_SILU,
     RECT_TAB_SILU_GRAD,
     RECT_TAB_MISH,
-    RECT_TAB_MISH_GRAD
+    RECT_TAB_MISH_GRAD,
+    RECT_TAB_GELU
 };
 
 /* One step of 16 lanes (full) or of a block's last ones (tail): returns the lanes of tail it
@@ -293,11 +321,14 @@ RECT_INLINE __mmask16 rect_tab_step_x(const float *in, float *out, int full, __m
     else if (kind == RECT_TAB_MISH) {
         v = rect_mish_tab_v(x);
     }
+    else if (kind == RECT_TAB_GELU) {
+        v = rect_gelu_tab_v(x);
+    }
     else {
         v = rect_der_tab_v(kind == RECT_TAB_MISH_GRAD ? rect_tab_mish_der : rect_tab_silu_der, one,
                            x);
     }
-    ok = all ? ok : ok & rect_tab_x_ok_v(x);
+    ok = all ? ok : ok & (kind == RECT_TAB_GELU ? rect_tab_q_ok_v(x) : rect_tab_x_ok_v(x));
     rect_tab_store(out, ok, v);
     return tail & ~ok;
 }
@@ -339,6 +370,11 @@ static int rect_mish_tab_block(const float *in, float *out, ptrdiff_t m, const f
 {
     (void)p;
     return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_MISH);
+}
+static int rect_gelu_tab_block(const float *in, float *out, ptrdiff_t m, const float *p, int all)
+{
+    (void)p;
+    return rect_tab_run_x(in, out, m, all, 0.0f, RECT_TAB_GELU);
 }
 static int rect_silu_grad_tab_block(const float *in, float *out, ptrdiff_t m, const float *p,
                                     int all)

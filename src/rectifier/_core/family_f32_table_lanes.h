@@ -29,6 +29,16 @@ RECT_INLINE RT_V RT_NAME(rect_tab_split_x)(RT_V x, RT_I *j)
     return RT_SUB(x, RT_SUB(js, RT_SET(RECT_SHIFTER_F)));
 }
 
+/* x = j/4 + d in (-3.875, 3.875): j = round(4x) in [-15, 15] from the shifter's low bits (slot
+   j mod 32), d = x - j/4 exact (|d| <= 1/8: for |x| >= 1/4 both are multiples of x's ulp; below,
+   j/4 is 0 or +-1/4, a multiple of it too). */
+RECT_INLINE RT_V RT_NAME(rect_tab_split_q)(RT_V x, RT_I *j)
+{
+    const RT_V js = RT_FMA(x, RT_SET(4.0f), RT_SET(RECT_SHIFTER_F));
+    *j = RT_INDEX(js);
+    return RT_FMA(RT_SUB(js, RT_SET(RECT_SHIFTER_F)), RT_SET(-0.25f), x);
+}
+
 /* c1 + d (c2 + d (... + d cn)) from the table rows first .. first + n - 1 */
 RECT_INLINE RT_V RT_NAME(rect_tab_slope)(const float (*t)[32], int first, int n, RT_I j, RT_V d)
 {
@@ -93,21 +103,35 @@ RECT_INLINE RT_V RT_NAME(rect_tab_sum_exact)(RT_V hi, RT_V d, RT_V c1, RT_V *Se)
     return S;
 }
 
-/* mish(x) = x T(x), T(j + d) = hi + lo + d c1 + d^2 Q(d) at j = round(x), hi + d c1 = S + Se
-   exactly (rect_tab_sum_exact), so the roundings of the large terms never scale with
-   |d c1| / T (up to 0.65 for x << 0): fma(x, S, x rest), rest = Se + (lo + d^2 Q); x = +-0
-   gives x (the sum's zero would be +0 where rest < 0) (family_f32_table.h). */
-RECT_INLINE RT_V RT_NAME(rect_mish_tab)(RT_V x)
+/* x T(x) for a table t in x (rows hi, lo, c1, then the nq rows of Q = c2 + d c3 + ...), given
+   the split x = c_j + d: T(c_j + d) = hi + lo + d c1 + d^2 Q(d), hi + d c1 = S + Se exactly
+   (rect_tab_sum_exact), so the roundings of the large terms never scale with |d c1| / T (up
+   to 0.65 for mish at x << 0): fma(x, S, x rest), rest = Se + (lo + d^2 Q); x = +-0 gives x
+   (the sum's zero would be +0 where rest < 0) (family_f32_table.h). */
+RECT_INLINE RT_V RT_NAME(rect_x_tab)(const float (*t)[32], int nq, RT_V x, RT_V d, RT_I j)
 {
-    RT_I j;
-    const float(*t)[32] = rect_tab_mish;
-    const RT_V d = RT_NAME(rect_tab_split_x)(x, &j);
-    const RT_V q = RT_NAME(rect_tab_slope)(t, 3, 7, j, d);
+    const RT_V q = RT_NAME(rect_tab_slope)(t, 3, nq, j, d);
     RT_V Se;
     const RT_V S = RT_NAME(rect_tab_sum_exact)(RT_LOOK(t[0], j), d, RT_LOOK(t[2], j), &Se);
     const RT_V rest = RT_ADD(Se, RT_FMA(RT_MUL(d, q), d, RT_LOOK(t[1], j)));
     const RT_V v = RT_FMA(x, S, RT_MUL(x, rest));
     return RT_SEL(RT_EQ(x, RT_SET(0.0f)), x, v);
+}
+
+/* mish(x) = x T(x), T = tanh(softplus(x)) at the integers */
+RECT_INLINE RT_V RT_NAME(rect_mish_tab)(RT_V x)
+{
+    RT_I j;
+    const RT_V d = RT_NAME(rect_tab_split_x)(x, &j);
+    return RT_NAME(rect_x_tab)(rect_tab_mish, 7, x, d, j);
+}
+
+/* gelu(x) = x Phi(x), Phi at the quarters */
+RECT_INLINE RT_V RT_NAME(rect_gelu_tab)(RT_V x)
+{
+    RT_I j;
+    const RT_V d = RT_NAME(rect_tab_split_q)(x, &j);
+    return RT_NAME(rect_x_tab)(rect_tab_gelu, 6, x, d, j);
 }
 
 /* g F'(x) from a derivative table t (mish's or silu's): F'(c_j + d) = hi + lo + d (c1 + c1l) +

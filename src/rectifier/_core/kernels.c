@@ -208,10 +208,11 @@ RK_SMOOTH(softplus, 2, F32, F32_FAST)
 RK_SMOOTH(hardsigmoid, 0, F32, F32)
 RK_SMOOTH(hardswish, 0, F32, F32)
 
-/* softplus (beta = 1), silu and mish on AVX-512, |x| < 15.5: the table kernels of
-   family_f32_table.h, the kernels above elsewhere. rk_NAME_tf selects per element (the strided
-   loops run it, and the contiguous loops' blocks that hold an element outside the tables'
-   range, through loops.h's RECT_RUN_*_TABLE); rk_NAME_tf_full is the kernel without them. */
+/* softplus (beta = 1), silu and mish on AVX-512, |x| < 15.5, and gelu's forward, |x| < 3.875:
+   the table kernels of family_f32_table.h, the kernels above elsewhere. rk_NAME_tf selects per
+   element (the strided loops run it, and the contiguous loops' blocks that hold an element
+   outside the tables' range, through loops.h's RECT_RUN_*_TABLE); rk_NAME_tf_full is the
+   kernel without them. */
 #if defined(__AVX512F__)
 #define RK_TABLE_X(NAME)                                                                        \
     RECT_INLINE int rk_##NAME##_tf_ok(npy_float x, const npy_float *p)                         \
@@ -249,6 +250,7 @@ RK_TABLE_X(silu_grad)
 RK_TABLE_GX(silu_backward)
 RK_TABLE_X(mish)
 RK_TABLE_X(mish_grad)
+RK_TABLE_X(gelu)
 RK_TABLE_GX(mish_backward)
 #endif
 RK_SMOOTH(sigmoid, 0, D, D)

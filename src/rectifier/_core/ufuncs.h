@@ -77,7 +77,7 @@
       "celu(x, alpha, /, ...)\n\nmax(0, x) + min(0, alpha*expm1(x/alpha)).")                   \
     X(celu_grad, 1, 1, FLOATS, SMOOTH, "celu_grad(x, alpha, /, ...)\n\n1 if x > 0 else exp(x/alpha).") \
     X(celu_backward, 2, 1, FLOATS, SMOOTH, "celu_backward(grad, x, alpha, /, ...)\n\n" RECT_DOC_BW) \
-    X(gelu, 1, 0, FLOATS, SMOOTH, "gelu(x, /, ...)\n\nx * Phi(x) = x/2 * erfc(-x/sqrt(2)).")   \
+    X(gelu, 1, 0, FLOATS, TABLE, "gelu(x, /, ...)\n\nx * Phi(x) = x/2 * erfc(-x/sqrt(2)).")    \
     X(gelu_grad, 1, 0, FLOATS, SMOOTH, "gelu_grad(x, /, ...)\n\nPhi(x) + x * phi(x).")         \
     X(gelu_backward, 2, 0, FLOATS, SMOOTH, "gelu_backward(grad, x, /, ...)\n\n" RECT_DOC_BW)    \
     X(gelu_tanh, 1, 0, FLOATS, SMOOTH,                                                          \
