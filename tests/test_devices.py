@@ -220,6 +220,23 @@ def test_torch_autograd_on_device_matches_the_backward_kernel(backend: Backend):
         assert (err <= 2).all(), (name, float(err.max()), float(x[np.argmax(err)]))
 
 
+@pytest.mark.parametrize("backend", [_param(b) for b in BACKENDS if b.startswith("torch")],
+                         indirect=True)
+def test_torch_second_derivatives_through_create_graph(backend: Backend):
+    """create_graph=True builds the gradient from torch's ops, so it can be differentiated:
+    silu'' against a central difference of the NumPy silu_grad kernel."""
+    torch = pytest.importorskip("torch")
+    x = np.linspace(-6, 6, 97)
+    t = backend.to_device(x).requires_grad_(True)
+    (g,) = torch.autograd.grad(rectifier.silu(t).sum(), t, create_graph=True)
+    (g2,) = torch.autograd.grad(g.sum(), t)
+    assert backend.on_device(g2)
+    h = 1e-5
+    want = (rectifier.silu_grad(x + h) - rectifier.silu_grad(x - h)) / (2 * h)
+    np.testing.assert_allclose(backend.to_numpy(g2), want, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(backend.to_numpy(g), rectifier.silu_grad(x), rtol=1e-15)
+
+
 # JAX arrays are immutable: out= is refused for them (tests/test_api.py).
 @pytest.mark.parametrize("backend", [_param(b) for b in BACKENDS if b != "jax"], indirect=True)
 def test_out_is_written_on_the_device(backend: Backend):

@@ -73,9 +73,15 @@ def _fix_limits(x: Any, value: Any, at_minus_inf: float, at_inf: float | None = 
     return value
 
 
+def _exp_neg_abs(x: Any, *, xp: Any) -> Any:
+    """e^-|x|, as e^-x for x >= 0 and e^x below: the same values, and a derivative that autograd
+    gets right at 0 for the x >= 0 forms (through abs it would be 0 there: sign(0) = 0)."""
+    return xp.exp(xp.where(x >= 0, -x, x))
+
+
 def _sigmoid_parts(x: Any, *, xp: Any) -> tuple[Any, Any]:
     """(sigmoid(x), 1 - sigmoid(x)) from z = exp(-|x|): no overflow, no cancellation."""
-    z = xp.exp(-xp.abs(x))
+    z = _exp_neg_abs(x, xp=xp)
     pos = x >= 0
     return xp.where(pos, 1 / (1 + z), z / (1 + z)), xp.where(pos, z / (1 + z), 1 / (1 + z))
 
@@ -319,7 +325,7 @@ silu_backward = _backward_from(silu_grad)
 
 
 def _mish_t(x: Any, *, xp: Any) -> Any:
-    z = xp.exp(-xp.abs(x))  # tanh(softplus(x)) without overflow, both signs
+    z = _exp_neg_abs(x, xp=xp)  # tanh(softplus(x)) without overflow, both signs
     return xp.where(x >= 0, (1 + 2 * z) / (1 + 2 * z + 2 * z * z),
                     z * (z + 2) / (z * (z + 2) + 2))
 
@@ -335,7 +341,7 @@ def mish(x: Any, *, xp: Any) -> Any:
 def mish_grad(x: Any, *, xp: Any) -> Any:
     # x >= 0, z = e^-x: t + x sech^2(sp) sigma = t + 4 x z^2 (1 + z) / (1 + 2z + 2z^2)^2, the
     # sech^2 without 1 - t^2's cancellation.
-    zp = xp.exp(-xp.abs(x))
+    zp = _exp_neg_abs(x, xp=xp)
     den = 1 + 2 * zp + 2 * zp * zp
     pos = _mish_t(x, xp=xp) + 4 * x * zp * zp * (1 + zp) / (den * den)
     z = xp.exp(xp.minimum(x, xp.zeros_like(x)))

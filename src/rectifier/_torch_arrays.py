@@ -8,8 +8,8 @@ elsewhere, and autograd through rectifier's own backward.
 - A forward pass that autograd records is a ``torch.autograd.Function`` whose backward is
   rectifier's ``f_backward``. Differentiating torch's ops through the formulas would give
   the wrong value at the kinks (elu'(0) = 1/2 from torch.minimum's tie rule, where
-  SEMANTICS.md says alpha) and NaN at infinities. The gradient cannot be differentiated again
-  (``once_differentiable``).
+  SEMANTICS.md says alpha) and NaN at infinities. Where the gradient is itself to be
+  differentiated (``create_graph=True``), it is built from the generic formulas' torch ops.
 
 This module imports torch, so it is only imported once the caller has passed a tensor.
 """
@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
 from rectifier import _backends as B
 from rectifier import _dispatch
@@ -51,6 +50,10 @@ def run(rec: OpRecord, op: str, arrays: tuple[Any, ...], names: tuple[str, ...],
     backward_kw = kw | {p.name: p.default for p in rec.grad_params}
 
     def backward(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():
+            # create_graph=True: the gradient itself is to be differentiated, so it is built
+            # from torch's ops (the generic formulas), which autograd can follow
+            return _dispatch.run_generic(rec, "backward", (grad, x), backward_kw, B.TORCH)
         return _value(rec, "backward", (grad, x), ("grad", *names), backward_values,
                       backward_kw)
 
@@ -79,7 +82,6 @@ class _RectifierFunction(torch.autograd.Function):
         return forward(x)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         (x,) = ctx.saved_tensors
         return ctx.backward_fn(grad, x), None, None
