@@ -602,6 +602,7 @@ BAD_INPUTS = {
         "--tau",
     ),
     "data without model": (lambda t: ["--data", _data(t)], "needs --model"),
+    "device for the demo": (lambda t: ["--device", "cuda"], "--device needs --model"),
     "image size without images": (
         lambda t: ["--model", f"{HERE}:healthy_net", "--data", _data(t), "--image-size", "8"],
         "image folder",

@@ -150,7 +150,10 @@ def register(subparsers: Any) -> None:
         choices=(1, 3, 4),
         help="image channels (default: the model's first convolution's, else 3)",
     )
-    d.add_argument("--device", metavar="DEV", help="cpu (default), cuda, cuda:N or mps")
+    d.add_argument(
+        "--device", metavar="DEV",
+        help="cpu (default), cuda, cuda:N or mps (with --model; the demo runs on the CPU)",
+    )
     d.add_argument(
         "--seed", type=int, default=0, help="seed for --random-inputs and the demo (default: 0)"
     )
@@ -218,11 +221,14 @@ def run(args: argparse.Namespace) -> int:
                 ("--data", args.data),
                 ("--random-inputs", args.random_inputs),
                 ("--trust-pickle", args.trust_pickle or None),
+                # the demo trains on the CPU: a silently ignored --device cuda would mislead
+                ("--device", None if args.device in (None, "cpu") else args.device),
             )
             if value is not None
         ]
         if given:
-            raise UsageError(f"{given[0]} needs --model (without --model the doctor runs its demo)")
+            raise UsageError(f"{given[0]} needs --model (without --model the doctor runs its demo, "
+                             "on the CPU)")
         return _run_demo(args)
     if args.epochs is not None:
         raise UsageError("--epochs is for the demo (no --model)")
