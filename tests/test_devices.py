@@ -10,6 +10,7 @@ Without ``--gpu`` they are deselected, not skipped.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -124,7 +125,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         monkeypatch = pytest.MonkeyPatch()
         monkeypatch.setattr(_torch_arrays, "_NUMPY_DTYPES", frozenset())
         try:
-            yield Backend(**{**vars(_torch("cpu")), "name": "torch-generic"})
+            yield dataclasses.replace(_torch("cpu"), name="torch-generic")
         finally:
             monkeypatch.undo()
     else:

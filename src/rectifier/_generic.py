@@ -296,16 +296,22 @@ def _from_zero(x: Any, x0: tuple[float, float], *, xp: Any) -> tuple[Any, Any]:
     return d, xp.expm1(d)
 
 
+def _exp_nonpositive(x: Any, *, xp: Any) -> Any:
+    """e^min(x, 0): e^x for the x < 0 branches, which never overflows where x >= 0 selects the
+    other branch."""
+    return xp.exp(xp.minimum(x, xp.zeros_like(x)))
+
+
 def _times_exp(x: Any, z: Any, f: Any, *, xp: Any) -> Any:
     """e^x f, given z = e^x: as (h f) h in the tail where z is subnormal."""
-    h = xp.exp(0.5 * xp.minimum(x, xp.zeros_like(x)))
+    h = _exp_nonpositive(0.5 * x, xp=xp)
     return xp.where(x < _TAIL, (h * f) * h, z * f)
 
 
 @_float
 def silu(x: Any, *, xp: Any) -> Any:
     s, _ = _sigmoid_parts(x, xp=xp)
-    z = xp.exp(xp.minimum(x, xp.zeros_like(x)))
+    z = _exp_nonpositive(x, xp=xp)
     neg = _times_exp(x, z, x / (1 + z), xp=xp)
     return _fix_limits(x, xp.where(x < 0, neg, x * s), 0.0, xp=xp)
 
@@ -313,7 +319,7 @@ def silu(x: Any, *, xp: Any) -> Any:
 @_float
 def silu_grad(x: Any, *, xp: Any) -> Any:
     s, c = _sigmoid_parts(x, xp=xp)
-    z = xp.exp(xp.minimum(x, xp.zeros_like(x)))
+    z = _exp_nonpositive(x, xp=xp)
     d, m = _from_zero(x, _SILU_X0, xp=xp)
     neg = _times_exp(x, z, (d + _SILU_E0 * m) / (1 + z * (2 + z)), xp=xp)
     d = xp.where(x < 0, neg, s * (1 + x * c))
@@ -332,7 +338,7 @@ def _mish_t(x: Any, *, xp: Any) -> Any:
 
 @_float
 def mish(x: Any, *, xp: Any) -> Any:
-    z = xp.exp(xp.minimum(x, xp.zeros_like(x)))
+    z = _exp_nonpositive(x, xp=xp)
     neg = _times_exp(x, z, x * ((z + 2) / (z * (z + 2) + 2)), xp=xp)
     return _fix_limits(x, xp.where(x < 0, neg, x * _mish_t(x, xp=xp)), 0.0, xp=xp)
 
@@ -344,7 +350,7 @@ def mish_grad(x: Any, *, xp: Any) -> Any:
     zp = _exp_neg_abs(x, xp=xp)
     den = 1 + 2 * zp + 2 * zp * zp
     pos = _mish_t(x, xp=xp) + 4 * x * zp * zp * (1 + zp) / (den * den)
-    z = xp.exp(xp.minimum(x, xp.zeros_like(x)))
+    z = _exp_nonpositive(x, xp=xp)
     d, m = _from_zero(x, _MISH_X0, xp=xp)
     a1, a2, a3 = _MISH_A
     big_m = m * (a1 + m * (a2 + m * a3)) + 4 * d * (1 + z)
